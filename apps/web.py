@@ -1,0 +1,74 @@
+"""The Gradio web page: ask a question, read the verified answer, open the passages it cites."""
+
+from __future__ import annotations
+
+import sys
+
+import gradio as gr
+
+from assistant.errors import AssistantError
+from assistant.kb import KnowledgeBase
+from assistant.pipeline import Assistant
+from assistant.settings import Settings
+
+from .render import CSS, answer_html, sources_html
+
+# Clicking [n] highlights source n even where the browser does not scroll to the anchor by itself.
+CLICK_JS = """
+() => {
+  document.addEventListener('click', (ev) => {
+    const a = ev.target.closest('a.cite');
+    if (!a) return;
+    ev.preventDefault();
+    document.querySelectorAll('.source.active').forEach(el => el.classList.remove('active'));
+    const target = document.getElementById('src-' + a.dataset.n);
+    if (target) { target.classList.add('active'); target.scrollIntoView({behavior: 'smooth', block: 'center'}); }
+  });
+}
+"""
+
+INTRO = ("### Domain assistant\nAnswers come only from the documents in this knowledge base. Every sentence "
+         "is checked against the passage it cites; when the documents do not answer, it says so.")
+
+
+def build_app(assistant: Assistant) -> gr.Blocks:
+    stats = assistant.kb.stats()
+
+    def ask(question: str):
+        try:
+            answer = assistant.ask(question)
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from None
+        return answer_html(answer), sources_html(answer)
+
+    with gr.Blocks(title="Domain assistant") as app:
+        gr.Markdown(INTRO)
+        gr.Markdown(f"Knowledge base: `{stats['path']}` — {stats['documents']} documents, {stats['chunks']} passages.",
+                    elem_id="kb-stats")
+        with gr.Row():
+            with gr.Column(scale=3):
+                question = gr.Textbox(label="Question", placeholder="e.g. How long must invoices be paid within?",
+                                      elem_id="question", lines=2, max_length=4000)
+                button = gr.Button("Ask", variant="primary", elem_id="ask")
+                answer = gr.HTML("<div class='meta'>Ask a question to see a cited answer.</div>", elem_id="answer-panel")
+            with gr.Column(scale=2):
+                gr.Markdown("#### Sources")
+                sources = gr.HTML("", elem_id="sources-panel")
+        button.click(ask, inputs=question, outputs=[answer, sources])
+        question.submit(ask, inputs=question, outputs=[answer, sources])
+    return app
+
+
+def serve(kb_path: str, settings: Settings | None = None, *, host: str = "127.0.0.1", port: int = 7860,
+          block: bool = True):
+    settings = settings or Settings.load()
+    assistant = Assistant(KnowledgeBase(kb_path, settings))
+    print("loading models …", file=sys.stderr)
+    assistant.warm_up()
+    app = build_app(assistant)
+    # One answer at a time: generation already uses every core; more requests wait in the queue.
+    app.queue(default_concurrency_limit=1, max_size=64)
+    print(f"serving {kb_path} on http://{host}:{port}", file=sys.stderr)
+    app.launch(server_name=host, server_port=port, css=CSS, js=CLICK_JS, prevent_thread_lock=not block,
+               quiet=True, footer_links=[])
+    return app

@@ -1,0 +1,170 @@
+"""The knowledge base's SQLite catalog: documents, chunks (with their embeddings) and content hashes.
+It is the source of truth; the dense index can always be rebuilt from it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from indexes.fts5_sparse import FTS5SparseIndex
+
+from .errors import KnowledgeBaseError
+from .types import Chunk, Document, Locator
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    source TEXT NOT NULL,
+    uri TEXT NOT NULL,
+    domain TEXT NOT NULL,
+    acl TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    length INTEGER NOT NULL,
+    chunk_count INTEGER NOT NULL,
+    ingested_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    key INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    locator TEXT NOT NULL,
+    embedding BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+"""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    id: str
+    title: str
+    source: str
+    domain: str
+    content_hash: str
+    chunk_count: int
+    ingested_at: str
+
+
+class Catalog:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self.conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.execute("PRAGMA busy_timeout=30000")
+        except sqlite3.DatabaseError as exc:
+            raise KnowledgeBaseError(f"catalog {self.path} is not a readable SQLite database ({exc})") from None
+        self.sparse = FTS5SparseIndex(self.conn)
+
+    def create(self) -> None:
+        self.conn.executescript(_SCHEMA)
+        self.sparse.create()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # --- reads -------------------------------------------------------------------------------
+    def content_hash(self, doc_id: str) -> str | None:
+        row = self.conn.execute("SELECT content_hash FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def chunk_keys(self, doc_id: str | None = None) -> list[int]:
+        if doc_id is None:
+            return [r[0] for r in self.conn.execute("SELECT key FROM chunks")]
+        return [r[0] for r in self.conn.execute("SELECT key FROM chunks WHERE doc_id = ?", (doc_id,))]
+
+    def embeddings(self, keys: Sequence[int], dimension: int) -> np.ndarray:
+        out = np.zeros((len(keys), dimension), dtype=np.float32)
+        position = {k: i for i, k in enumerate(keys)}
+        for batch in _batches(list(keys), 500):
+            marks = ",".join("?" * len(batch))
+            for key, blob in self.conn.execute(f"SELECT key, embedding FROM chunks WHERE key IN ({marks})", batch):
+                out[position[key]] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def chunks(self, keys: Sequence[int]) -> dict[int, Chunk]:
+        out: dict[int, Chunk] = {}
+        for batch in _batches(list(keys), 500):
+            marks = ",".join("?" * len(batch))
+            rows = self.conn.execute(
+                "SELECT c.key, c.id, c.doc_id, c.text, c.start, c.end, c.locator, d.title, d.domain, d.acl "
+                f"FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.key IN ({marks})", batch)
+            for key, cid, doc_id, text, start, end, locator, title, domain, acl in rows:
+                out[key] = Chunk(id=cid, doc_id=doc_id, text=text, start=start, end=end,
+                                 locator=Locator.from_dict(json.loads(locator)), title=title, domain=domain,
+                                 acl=tuple(json.loads(acl)))
+        return out
+
+    def documents(self) -> list[DocumentRecord]:
+        rows = self.conn.execute(
+            "SELECT id, title, source, domain, content_hash, chunk_count, ingested_at FROM documents ORDER BY id")
+        return [DocumentRecord(*r) for r in rows]
+
+    def counts(self) -> tuple[int, int]:
+        docs = self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+        chunks = self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return docs, chunks
+
+    # --- writes ------------------------------------------------------------------------------
+    def replace_document(self, document: Document, content_hash: str, chunks: Sequence[Chunk],
+                         vectors: np.ndarray) -> tuple[list[int], list[int]]:
+        """Swap a document's row and chunks in one transaction. Returns (removed keys, added keys)."""
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            removed = self._delete(document.id)
+            self.conn.execute(
+                "INSERT INTO documents(id, title, source, uri, domain, acl, metadata, content_hash, length, "
+                "chunk_count, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (document.id, document.title, document.source, document.uri, document.domain,
+                 json.dumps(list(document.acl)), json.dumps(document.metadata, default=str), content_hash,
+                 len(document.text), len(chunks), now))
+            added = []
+            for ordinal, (chunk, vector) in enumerate(zip(chunks, vectors)):
+                cur = self.conn.execute(
+                    "INSERT INTO chunks(id, doc_id, ordinal, text, start, end, locator, embedding) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (chunk.id, chunk.doc_id, ordinal, chunk.text, chunk.start, chunk.end,
+                     json.dumps(chunk.locator.to_dict()), np.asarray(vector, dtype=np.float32).tobytes()))
+                added.append(int(cur.lastrowid))
+            self.sparse.add((key, document.title, c.locator.label(), c.text) for key, c in zip(added, chunks))
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return removed, added
+
+    def delete_document(self, doc_id: str) -> list[int]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            removed = self._delete(doc_id)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return removed
+
+    def _delete(self, doc_id: str) -> list[int]:
+        keys = self.chunk_keys(doc_id)
+        self.sparse.remove(keys)
+        self.conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+        self.conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+        return keys
+
+
+def _batches(items: list, size: int) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

@@ -1,0 +1,85 @@
+"""Structure-aware chunker: sections from headings, chunks packed from whole sentences, exact offsets."""
+
+from __future__ import annotations
+
+import re
+
+from .settings import ChunkingConfig
+from .text import sentence_spans
+from .types import Chunk, Document, Locator
+
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+# "7. Governing Law", "2.3 Fees", "Section 4 - Term", "ARTICLE IV Remedies"
+_NUMBERED = re.compile(r"^(?:(?:section|article|clause|§)\s+)?([0-9]+(?:\.[0-9]+)*|[IVXLC]+)\.?\s*[-–—:.]?\s*(.*)$", re.I)
+
+
+class SentenceChunker:
+    """Splits a document into chunks that never cross a section and never cut a sentence
+    (unless one sentence alone is longer than `max_chars`)."""
+
+    def __init__(self, config: ChunkingConfig | None = None) -> None:
+        self.config = config or ChunkingConfig()
+
+    def chunk(self, document: Document) -> list[Chunk]:
+        pieces: list[tuple[int, int, Locator]] = []
+        for start, end, locator in _sections(document.text):
+            pieces.extend((s, e, locator) for s, e in self._pack(document.text, start, end))
+        return [
+            Chunk(id=f"{document.id}#{i}", doc_id=document.id, text=document.text[s:e], start=s, end=e,
+                  locator=loc, title=document.title, domain=document.domain, acl=document.acl)
+            for i, (s, e, loc) in enumerate(pieces)
+        ]
+
+    def _pack(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
+        cfg = self.config
+        sentences = [(start + s, start + e) for s, e in sentence_spans(text[start:end])]
+        sentences = [piece for s, e in sentences for piece in _hard_split(text, s, e, cfg.max_chars)]
+        chunks: list[tuple[int, int]] = []
+        i = 0
+        while i < len(sentences):
+            j = i + 1
+            while j < len(sentences) and sentences[j][1] - sentences[i][0] <= cfg.max_chars:
+                j += 1
+            chunks.append((sentences[i][0], sentences[j - 1][1]))
+            if j >= len(sentences):
+                break
+            i = max(i + 1, j - cfg.overlap_sentences)
+        if len(chunks) >= 2 and chunks[-1][1] - chunks[-1][0] < cfg.min_chars:
+            tail = chunks.pop()
+            chunks[-1] = (chunks[-1][0], tail[1])
+        return chunks
+
+
+def _sections(text: str) -> list[tuple[int, int, Locator]]:
+    """(start, end, locator) for the text before the first heading and each heading's section."""
+    heads = list(_HEADING.finditer(text))
+    out: list[tuple[int, int, Locator]] = []
+    first = heads[0].start() if heads else len(text)
+    if text[:first].strip():
+        out.append((0, first, Locator()))
+    for k, m in enumerate(heads):
+        end = heads[k + 1].start() if k + 1 < len(heads) else len(text)
+        if m.group(1) == "#" and k == 0 and not text[m.end():end].strip():
+            continue  # a bare document title with nothing under it
+        out.append((m.start(), end, _locator(m.group(2).strip(), level=len(m.group(1)))))
+    return out
+
+
+def _locator(heading: str, level: int) -> Locator:
+    if level == 1:
+        return Locator()  # the document title; the title is shown anyway
+    m = _NUMBERED.match(heading)
+    if m and m.group(2):
+        return Locator(section=m.group(2).strip(), clause=m.group(1))
+    return Locator(section=heading)
+
+
+def _hard_split(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
+    out = []
+    while end - start > limit:
+        cut = text.rfind(" ", start + limit // 2, start + limit)
+        cut = cut if cut > start else start + limit
+        out.append((start, cut))
+        start = cut + 1
+    out.append((start, end))
+    return out

@@ -1,0 +1,197 @@
+"""`assistant` command line. JSON output shapes are stable: benchmarks and integrations rely on them.
+
+Exit codes: 0 success; 1 some input failed (the rest was still processed); 2 usage or setup error."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Iterator
+
+from .errors import AssistantError
+from .settings import Settings
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description="Cited, verified answers from your own documents.")
+    parser.add_argument("--config", help="settings TOML file (default: $ASSISTANT_CONFIG)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="add files, folders or .jsonl records to a knowledge base")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--kb", required=True, help="knowledge-base directory (created if missing)")
+    p.add_argument("--domain", help="domain for documents that do not name one (e.g. healthcare, legal)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+
+    p = sub.add_parser("search", help="retrieve passages")
+    p.add_argument("query", nargs="?")
+    p.add_argument("--kb", required=True)
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument("--queries", help='JSONL file of {"id", "query"}; one JSON line of hits per query')
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("ask", help="answer a question with citations")
+    p.add_argument("question", nargs="?")
+    p.add_argument("--kb", required=True)
+    p.add_argument("--adapter", help="PEFT LoRA adapter directory to apply to the generator")
+    p.add_argument("--questions", help='JSONL file of {"id", "question"}; one JSON answer line per question')
+    p.add_argument("--json", action="store_true")
+
+    for name, text in (("serve", "serve the web page"), ("demo", "build the bundled demo KB if needed, then serve")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--kb", required=name == "serve", default=None if name == "serve" else ".kb/demo")
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=7860)
+        p.add_argument("--adapter")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.load(args.config)
+        if getattr(args, "adapter", None):
+            settings = settings.with_overrides("generator", adapter=args.adapter)
+        return COMMANDS[args.command](args, settings)
+    except AssistantError as exc:
+        print(f"assistant: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("assistant: interrupted", file=sys.stderr)
+        return 130
+
+
+def _ingest(args, settings: Settings) -> int:
+    from connectors import connector_for
+
+    from .kb import KnowledgeBase
+
+    kb = KnowledgeBase(args.kb, settings, create=True)
+    report = kb.ingest(_chain(connector_for(p).iter_documents() for p in args.paths),
+                       domain=args.domain, progress=True)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        print(f"{report.documents_added} added, {report.documents_updated} updated, "
+              f"{report.documents_unchanged} unchanged, {report.chunks_added} chunks added, "
+              f"{len(report.errors)} errors")
+        for err in report.errors:
+            print(f"  error: {err['source']}: {err['error']}", file=sys.stderr)
+    return EXIT_INPUT if report.errors else EXIT_OK
+
+
+def _chain(iterators) -> Iterator:
+    for it in iterators:
+        yield from it
+
+
+def _search(args, settings: Settings) -> int:
+    from .kb import KnowledgeBase
+    from .retrieval import HybridRetriever
+    from .serialize import hit_to_dict
+
+    if bool(args.query) == bool(args.queries):
+        raise AssistantError("give either a QUERY or --queries FILE.jsonl, not both or neither")
+    if not 1 <= args.k <= 1000:
+        raise AssistantError(f"-k must be between 1 and 1000, found {args.k}")
+    retriever = HybridRetriever(KnowledgeBase(args.kb, settings))
+    if args.queries:
+        items, failed = _read_batch(args.queries, "query")
+        for start in range(0, len(items), 64):
+            batch = items[start:start + 64]
+            for (qid, query), hits in zip(batch, retriever.search_many([q for _, q in batch], args.k)):
+                print(json.dumps({"id": qid, "hits": [hit_to_dict(h) for h in hits]}, ensure_ascii=False), flush=True)
+        return EXIT_INPUT if failed else EXIT_OK
+    hits = retriever.search(_check_text(args.query), args.k)
+    if args.json:
+        print(json.dumps({"hits": [hit_to_dict(h) for h in hits]}, ensure_ascii=False))
+    else:
+        for rank, hit in enumerate(hits, start=1):
+            where = " · ".join(p for p in (hit.chunk.title, hit.chunk.locator.label()) if p)
+            print(f"{rank:2d}. [{hit.score:.3f}] {hit.chunk.doc_id} — {where}")
+            print("    " + " ".join(hit.chunk.text.split())[:200])
+    return EXIT_OK
+
+
+def _ask(args, settings: Settings) -> int:
+    from .kb import KnowledgeBase
+    from .pipeline import Assistant
+    from .serialize import answer_to_dict
+
+    if bool(args.question) == bool(args.questions):
+        raise AssistantError("give either a QUESTION or --questions FILE.jsonl, not both or neither")
+    assistant = Assistant(KnowledgeBase(args.kb, settings))
+    if args.questions:
+        items, failed = _read_batch(args.questions, "question")
+        for qid, question in items:
+            print(json.dumps({"id": qid, **answer_to_dict(assistant.ask(question))}, ensure_ascii=False), flush=True)
+        return EXIT_INPUT if failed else EXIT_OK
+    answer = assistant.ask(_check_text(args.question))
+    if args.json:
+        print(json.dumps(answer_to_dict(answer), ensure_ascii=False))
+        return EXIT_OK
+    print(answer.text)
+    if answer.citations:
+        print()
+    for c in answer.citations:
+        where = " · ".join(p for p in (c.chunk.title, c.chunk.locator.label()) if p)
+        print(f"[{c.n}] {where} ({c.chunk.doc_id})")
+    for s in answer.sentences:
+        if s.verdict != "supported":
+            print(f"  ! unsupported: {s.text}", file=sys.stderr)
+    if answer.abstained and answer.closest:
+        print("\nClosest passages:")
+        for h in answer.closest[:3]:
+            print(f"  - {h.chunk.title} ({h.chunk.doc_id}): {' '.join(h.chunk.text.split())[:160]}")
+    return EXIT_OK
+
+
+def _check_text(text: str) -> str:
+    if not text or not text.strip():
+        raise AssistantError("the query is empty")
+    return text
+
+
+def _read_batch(path: str, field: str) -> tuple[list[tuple[str, str]], int]:
+    """Valid (id, text) pairs; malformed lines are reported on stderr and counted."""
+    file = Path(path)
+    if not file.is_file():
+        raise AssistantError(f"{path} does not exist; expected a JSONL file of {{\"id\", \"{field}\"}} lines")
+    items, failed = [], 0
+    for lineno, line in enumerate(file.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            text = record[field]
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError(f"'{field}' must be a non-empty string")
+            items.append((str(record.get("id", lineno)), text))
+        except (ValueError, KeyError, TypeError) as exc:
+            failed += 1
+            print(f"assistant: {path}:{lineno}: skipped, expected {{\"id\", \"{field}\"}}: {exc}", file=sys.stderr)
+    return items, failed
+
+
+def _serve(args, settings: Settings) -> int:
+    from apps.web import serve
+
+    serve(args.kb, settings, host=args.host, port=args.port)
+    return EXIT_OK
+
+
+def _demo(args, settings: Settings) -> int:
+    from .demo import ensure_demo_kb
+
+    ensure_demo_kb(args.kb, settings)
+    return _serve(args, settings)
+
+
+COMMANDS = {"ingest": _ingest, "search": _search, "ask": _ask, "serve": _serve, "demo": _demo}
+
+if __name__ == "__main__":
+    sys.exit(main())

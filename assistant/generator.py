@@ -1,0 +1,114 @@
+"""Local causal-LM generator (transformers). The bundled SmolLM2 GGUF is dequantised once and cached
+as safetensors, so later cold loads take well under a second."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Sequence
+
+from .errors import ModelNotFoundError
+from .models import SMOLLM2_GGUF, bundled_gguf, generator_path, quiet_transformers
+from .prompting import build_messages, plain_prompt
+from .settings import GeneratorConfig
+from .types import Hit
+
+
+def cached_bundled_model(cache_dir: Path) -> Path:
+    """Directory of the converted bundled model, converting the GGUF on first use (≈20–40 s)."""
+    gguf = bundled_gguf()
+    target = cache_dir / "models" / "SmolLM2-135M-Instruct"
+    stamp = target / "converted-from.json"
+    source = {"gguf": str(gguf), "size": gguf.stat().st_size}
+    if stamp.is_file() and json.loads(stamp.read_text()) == source:
+        return target
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    quiet_transformers()
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=SMOLLM2_GGUF)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=SMOLLM2_GGUF)
+    # save_pretrained refuses a GGUF-quantised model; the weights are already dequantised to float32.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    (tmp / "converted-from.json").write_text(json.dumps(source))
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(tmp, target)  # another process converting at the same time just loses the race harmlessly
+    return target
+
+
+class TransformersGenerator:
+    def __init__(self, config: GeneratorConfig | None = None) -> None:
+        self.config = config or GeneratorConfig()
+        self._model = None
+        self._tokenizer = None
+        self._lock = threading.Lock()  # one generation at a time: torch already uses every core
+        self.load_seconds = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.config.model + (f" + {self.config.adapter}" if self.config.adapter else "")
+
+    def warm_up(self) -> None:
+        if self._model is not None:
+            return
+        with self._lock:
+            if self._model is None:
+                self._load()
+
+    def _load(self) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        quiet_transformers()
+        started = time.perf_counter()
+        if self.config.threads:
+            torch.set_num_threads(self.config.threads)
+        path = generator_path(self.config.model) or cached_bundled_model(self.config.cache_path())
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+        if self.config.adapter:
+            model = self._apply_adapter(model)
+        model.eval()
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        self._tokenizer, self._model = tokenizer, model
+        self.load_seconds = time.perf_counter() - started
+
+    def _apply_adapter(self, model):
+        adapter = Path(self.config.adapter).expanduser()
+        if not (adapter / "adapter_config.json").is_file():
+            raise ModelNotFoundError(
+                f"adapter {adapter}: expected a PEFT adapter directory with adapter_config.json, found none")
+        from peft import PeftModel
+
+        return PeftModel.from_pretrained(model, str(adapter))
+
+    def generate(self, question: str, hits: Sequence[Hit]) -> str:
+        return self.complete(build_messages(question, hits, self.config.max_source_chars))
+
+    def complete(self, messages: list[dict[str, str]]) -> str:
+        import torch
+
+        self.warm_up()
+        tok = self._tokenizer
+        if tok.chat_template:
+            inputs = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                             return_dict=True)
+        else:
+            inputs = tok(plain_prompt(messages), return_tensors="pt")
+        with self._lock, torch.inference_mode():
+            out = self._model.generate(**inputs, max_new_tokens=self.config.max_new_tokens, do_sample=False,
+                                       repetition_penalty=self.config.repetition_penalty,
+                                       pad_token_id=tok.pad_token_id)
+        new_tokens = out[0, inputs["input_ids"].shape[1]:]
+        self.last_token_count = int(new_tokens.shape[0])
+        return tok.decode(new_tokens, skip_special_tokens=True).strip()

@@ -1,0 +1,223 @@
+"""A knowledge base on disk: manifest.json + catalog.sqlite (documents, chunks, FTS5) + dense.faiss."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import sys
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from tqdm import tqdm
+
+from indexes.faiss_dense import FaissDenseIndex
+
+from .catalog import Catalog
+from .chunking import SentenceChunker
+from .embeddings import Embedder
+from .errors import KnowledgeBaseError
+from .settings import Settings
+from .types import Chunk, Document
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class IngestReport:
+    documents_added: int = 0
+    documents_updated: int = 0
+    documents_unchanged: int = 0
+    chunks_added: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def content_hash(document: Document) -> str:
+    payload = json.dumps([document.text, document.title, document.source, document.uri, document.domain,
+                          list(document.acl), document.metadata], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What gets embedded: the passage with its document title and section, which often name the topic
+    the passage itself never repeats ("7.1 This MSA is governed by ..." under "Governing Law")."""
+    head = " — ".join(p for p in (chunk.title, chunk.locator.label()) if p)
+    return f"{head}\n{chunk.text}" if head else chunk.text
+
+
+class KnowledgeBase:
+    def __init__(self, path: str | os.PathLike, settings: Settings | None = None, *, create: bool = False,
+                 embedder: Embedder | None = None) -> None:
+        self.path = Path(path)
+        self.settings = settings or Settings()
+        self.embedder = embedder or Embedder(self.settings.embedding)
+        self.chunker = SentenceChunker(self.settings.chunking)
+        self.manifest = self._open_manifest(create)
+        self.catalog = Catalog(self.path / "catalog.sqlite")
+        self.catalog.create()
+        self.dense = FaissDenseIndex(self.path / "dense.faiss", int(self.manifest["embedding"]["dimension"]))
+        self._reconciled = False
+
+    # --- opening -----------------------------------------------------------------------------
+    def _open_manifest(self, create: bool) -> dict:
+        manifest_path = self.path / MANIFEST
+        if not manifest_path.exists():
+            if not create:
+                hint = "build it first with: assistant ingest PATH --kb " + str(self.path)
+                what = "does not exist" if not self.path.exists() else f"has no {MANIFEST}"
+                raise KnowledgeBaseError(f"knowledge base {self.path} {what}; {hint}")
+            if self.path.exists() and any(self.path.iterdir()):
+                raise KnowledgeBaseError(
+                    f"{self.path} is not empty and holds no {MANIFEST}; choose an empty or new directory for a KB")
+            self.path.mkdir(parents=True, exist_ok=True)
+            manifest = {
+                "format": FORMAT_VERSION,
+                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "embedding": {"model": self.embedder.identity, "dimension": self.embedder.dimension},
+                "chunking": asdict(self.settings.chunking),
+            }
+            tmp = manifest_path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+            os.replace(tmp, manifest_path)
+            return manifest
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            model, dim = manifest["embedding"]["model"], int(manifest["embedding"]["dimension"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise KnowledgeBaseError(f"{manifest_path} is corrupt ({exc}); restore it or rebuild the KB") from None
+        if manifest.get("format") != FORMAT_VERSION:
+            raise KnowledgeBaseError(
+                f"{self.path} uses KB format {manifest.get('format')!r}, this version reads {FORMAT_VERSION}; rebuild it")
+        if model != self.embedder.identity:
+            raise KnowledgeBaseError(
+                f"knowledge base {self.path} was built with embedding model {model!r} (dimension {dim}), but the "
+                f"settings ask for {self.embedder.identity!r}. Set [embedding] model = {model!r} "
+                f"(or ASSISTANT_EMBEDDING_MODEL) to use this KB, or ingest into a new --kb directory.")
+        return manifest
+
+    def check_dimension(self) -> None:
+        expected = int(self.manifest["embedding"]["dimension"])
+        if self.embedder.dimension != expected:
+            raise KnowledgeBaseError(
+                f"embedding model {self.embedder.identity!r} now yields dimension {self.embedder.dimension}, "
+                f"but {self.path} was built with dimension {expected}; rebuild the KB")
+
+    def reconcile(self, save: bool = True) -> None:
+        """Make the dense index hold exactly the catalog's chunks. After a crash between the catalog
+        commit and the index write this re-adds (from stored embeddings) or drops the difference.
+        Readers reconcile in memory only (`save=False`): the file belongs to the writer holding the lock."""
+        if self._reconciled:
+            return
+        catalog_keys = set(self.catalog.chunk_keys())
+        dense_keys = self.dense.keys()
+        missing, extra = sorted(catalog_keys - dense_keys), sorted(dense_keys - catalog_keys)
+        if missing or extra:
+            self.dense.remove(extra)
+            self.dense.add(missing, self.catalog.embeddings(missing, self.dense.dimension))
+            if save:
+                self.dense.save()
+        self._reconciled = True
+
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        with open(self.path / ".lock", "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise KnowledgeBaseError(
+                    f"another process is writing to {self.path}; wait for it to finish and try again") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # --- writing -----------------------------------------------------------------------------
+    def ingest(self, items: Iterable[Document | Exception], *, domain: str | None = None,
+               progress: bool = False, batch_size: int = 16) -> IngestReport:
+        """Add new documents, replace changed ones, skip unchanged ones. A failed input becomes an
+        entry in `errors`; everything else is still ingested and nothing already there is lost."""
+        report = IngestReport()
+        with self._write_lock():
+            self.check_dimension()
+            self.reconcile()
+            bar = tqdm(desc="ingest", unit="doc", file=sys.stderr, disable=not progress)
+            batch: list[Document] = []
+            try:
+                for item in items:
+                    bar.update(1)
+                    if isinstance(item, Exception):
+                        report.errors.append({"source": getattr(item, "source", ""), "error": str(item)})
+                        continue
+                    if domain and not item.domain:
+                        item = Document(**{**asdict_shallow(item), "domain": domain})
+                    batch.append(item)
+                    if len(batch) >= batch_size:
+                        self._ingest_batch(batch, report)
+                        batch = []
+                if batch:
+                    self._ingest_batch(batch, report)
+            finally:
+                bar.close()
+                self.dense.save()
+        return report
+
+    def _ingest_batch(self, documents: list[Document], report: IngestReport) -> None:
+        todo: list[tuple[Document, str, list[Chunk], bool]] = []
+        seen: set[str] = set()
+        for doc in documents:
+            if doc.id in seen:
+                report.errors.append({"source": doc.source or doc.id, "error": f"duplicate document id {doc.id!r} in this ingest; kept the first"})
+                continue
+            seen.add(doc.id)
+            if not doc.text.strip():
+                report.errors.append({"source": doc.source or doc.id, "error": "document has no text"})
+                continue
+            digest = content_hash(doc)
+            old = self.catalog.content_hash(doc.id)
+            if old == digest:
+                report.documents_unchanged += 1
+                continue
+            todo.append((doc, digest, self.chunker.chunk(doc), old is not None))
+        all_chunks = [c for _, _, chunks, _ in todo for c in chunks]
+        vectors = self.embedder.encode([embedding_text(c) for c in all_chunks])
+        offset = 0
+        for doc, digest, chunks, existed in todo:
+            vecs = vectors[offset:offset + len(chunks)]
+            offset += len(chunks)
+            removed, added = self.catalog.replace_document(doc, digest, chunks, vecs)
+            self.dense.remove(removed)
+            self.dense.add(added, vecs)
+            report.chunks_added += len(added)
+            if existed:
+                report.documents_updated += 1
+            else:
+                report.documents_added += 1
+
+    def delete_document(self, doc_id: str) -> bool:
+        with self._write_lock():
+            self.reconcile()
+            existed = self.catalog.content_hash(doc_id) is not None
+            self.dense.remove(self.catalog.delete_document(doc_id))
+            self.dense.save()
+            return existed
+
+    # --- reading -----------------------------------------------------------------------------
+    def stats(self) -> dict:
+        docs, chunks = self.catalog.counts()
+        return {"documents": docs, "chunks": chunks, "embedding_model": self.manifest["embedding"]["model"],
+                "dimension": self.manifest["embedding"]["dimension"], "path": str(self.path)}
+
+    def close(self) -> None:
+        self.catalog.close()
+
+
+def asdict_shallow(doc: Document) -> dict:
+    return {f: getattr(doc, f) for f in Document.__dataclass_fields__}

@@ -1,0 +1,66 @@
+"""The answering pipeline: retrieve → (abstain | generate) → check → Answer."""
+
+from __future__ import annotations
+
+import time
+
+from .errors import AssistantError
+from .generator import TransformersGenerator
+from .kb import KnowledgeBase
+from .reliability import AnswerChecker, SupportScorer
+from .reliability.checks import NOT_FOUND
+from .retrieval import HybridRetriever
+from .types import Answer, Generator, Hit
+
+MAX_QUESTION_CHARS = 4000
+
+
+class Assistant:
+    """Cheap to construct; `warm_up()` loads the models (otherwise the first question does)."""
+
+    def __init__(self, kb: KnowledgeBase, generator: Generator | None = None) -> None:
+        self.kb = kb
+        self.settings = kb.settings
+        self.retriever = HybridRetriever(kb, self.settings.retrieval)
+        self.generator = generator or TransformersGenerator(self.settings.generator)
+        self.checker = AnswerChecker(SupportScorer(kb.embedder), self.settings.reliability)
+
+    def warm_up(self) -> None:
+        self.kb.embedder.warm_up()
+        self.kb.check_dimension()
+        self.kb.reconcile(save=False)
+        self.generator.warm_up()
+
+    def search(self, query: str, k: int | None = None) -> list[Hit]:
+        return self.retriever.search(_clean(query), k)
+
+    def ask(self, question: str) -> Answer:
+        question = _clean(question)
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        hits = self.retriever.search(question)
+        timings["retrieve"] = time.perf_counter() - started
+        best = max((h.relevance for h in hits), default=-1.0)
+        if best < self.settings.retrieval.min_relevance:
+            return Answer(question, NOT_FOUND, [], [], True, 0.0, closest=hits, timings=timings)
+        # A passage far less relevant than the best one mostly invites the small model to wander off.
+        hits = [h for h in hits if h.relevance >= best - self.settings.retrieval.context_margin]
+        t = time.perf_counter()
+        raw = self.generator.generate(question, hits)
+        timings["generate"] = time.perf_counter() - t
+        t = time.perf_counter()
+        result = self.checker.check(question, raw, hits)
+        timings["check"] = time.perf_counter() - t
+        timings["total"] = time.perf_counter() - started
+        return Answer(question, result.text, result.citations, result.sentences, result.abstained,
+                      result.confidence, closest=hits if result.abstained else [], timings=timings)
+
+
+def _clean(question: str) -> str:
+    question = " ".join((question or "").split())
+    if not question:
+        raise AssistantError("the question is empty; type a question")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise AssistantError(f"the question is {len(question)} characters long, over the limit of "
+                             f"{MAX_QUESTION_CHARS}; shorten it")
+    return question

@@ -1,0 +1,6 @@
+"""Reliability layer: every answer sentence is scored against the passages it cites before it is shown."""
+
+from .checks import AnswerChecker, CheckResult
+from .support import SupportScorer
+
+__all__ = ["AnswerChecker", "CheckResult", "SupportScorer"]

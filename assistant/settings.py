@@ -1,0 +1,182 @@
+"""Settings: one validated dataclass per stage, gathered in `Settings`.
+
+Values come from, in order of precedence: explicit arguments (CLI flags), environment variables
+`ASSISTANT_<SECTION>_<KEY>` (e.g. `ASSISTANT_GENERATOR_MODEL=/models/qwen`), a TOML file
+(`--config FILE` or `$ASSISTANT_CONFIG`), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+BUNDLED_EMBEDDER = "bundled:all-MiniLM-L6-v2"
+BUNDLED_GENERATOR = "bundled:SmolLM2-135M-Instruct"
+
+
+def _check(cond: bool, section: str, key: str, expected: str, value: Any) -> None:
+    if not cond:
+        raise ConfigError(f"[{section}] {key}: expected {expected}, found {value!r}")
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("ASSISTANT_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "domain-assistant")
+    return Path(base)
+
+
+@dataclass(frozen=True)
+class EmbeddingConfig:
+    model: str = BUNDLED_EMBEDDER  # or a local sentence-transformers directory
+    batch_size: int = 32
+    max_seq_length: int = 256
+
+    def __post_init__(self) -> None:
+        _check(bool(self.model), "embedding", "model", "a model directory or 'bundled:...'", self.model)
+        _check(1 <= self.batch_size <= 4096, "embedding", "batch_size", "an integer in 1..4096", self.batch_size)
+        _check(16 <= self.max_seq_length <= 8192, "embedding", "max_seq_length", "16..8192", self.max_seq_length)
+
+
+@dataclass(frozen=True)
+class ChunkingConfig:
+    max_chars: int = 700
+    overlap_sentences: int = 1
+    min_chars: int = 40  # a trailing piece shorter than this is merged into the previous chunk
+
+    def __post_init__(self) -> None:
+        _check(100 <= self.max_chars <= 20000, "chunking", "max_chars", "100..20000", self.max_chars)
+        _check(0 <= self.overlap_sentences <= 5, "chunking", "overlap_sentences", "0..5", self.overlap_sentences)
+        _check(0 <= self.min_chars < self.max_chars, "chunking", "min_chars", "0..max_chars-1", self.min_chars)
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    top_k: int = 4  # passages given to the generator
+    candidates: int = 40  # per retriever, before fusion
+    dense_weight: float = 0.7  # fused = w * dense + (1 - w) * normalised BM25
+    min_relevance: float = 0.22  # best dense cosine below this → abstain without generating
+    context_margin: float = 0.2  # passages this far below the best cosine are not shown to the generator
+
+    def __post_init__(self) -> None:
+        _check(1 <= self.top_k <= 50, "retrieval", "top_k", "1..50", self.top_k)
+        _check(self.top_k <= self.candidates <= 2000, "retrieval", "candidates", "top_k..2000", self.candidates)
+        _check(0.0 <= self.dense_weight <= 1.0, "retrieval", "dense_weight", "0..1", self.dense_weight)
+        _check(-1.0 <= self.min_relevance <= 1.0, "retrieval", "min_relevance", "-1..1", self.min_relevance)
+        _check(0.0 <= self.context_margin <= 2.0, "retrieval", "context_margin", "0..2", self.context_margin)
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    model: str = BUNDLED_GENERATOR  # or a local Hugging Face causal-LM directory
+    adapter: str | None = None  # optional PEFT LoRA adapter directory
+    max_new_tokens: int = 120
+    repetition_penalty: float = 1.05
+    max_source_chars: int = 600  # per passage in the prompt; the 135M model loses the thread on long prompts
+    threads: int = 0  # torch threads; 0 = all cores
+    cache_dir: str = ""  # converted weights; empty = ~/.cache/domain-assistant
+
+    def __post_init__(self) -> None:
+        _check(bool(self.model), "generator", "model", "a model directory or 'bundled:...'", self.model)
+        _check(1 <= self.max_new_tokens <= 4096, "generator", "max_new_tokens", "1..4096", self.max_new_tokens)
+        _check(1.0 <= self.repetition_penalty <= 2.0, "generator", "repetition_penalty", "1.0..2.0", self.repetition_penalty)
+        _check(100 <= self.max_source_chars <= 20000, "generator", "max_source_chars", "100..20000", self.max_source_chars)
+        _check(0 <= self.threads <= 256, "generator", "threads", "0..256", self.threads)
+
+    def cache_path(self) -> Path:
+        return Path(self.cache_dir) if self.cache_dir else default_cache_dir()
+
+
+@dataclass(frozen=True)
+class ReliabilityConfig:
+    support_threshold: float = 0.55  # sentence support at or above this is "supported"
+    unsupported: str = "flag"  # "flag": show with an unsupported badge; "drop": remove from the answer
+    quote_fallback: bool = True  # nothing supported → answer with the best-matching source sentence
+    quote_min_similarity: float = 0.45  # question ↔ source-sentence cosine needed for that quote
+
+    def __post_init__(self) -> None:
+        _check(0.0 < self.support_threshold < 1.0, "reliability", "support_threshold", "0..1 exclusive", self.support_threshold)
+        _check(self.unsupported in ("flag", "drop"), "reliability", "unsupported", "'flag' or 'drop'", self.unsupported)
+        _check(0.0 <= self.quote_min_similarity <= 1.0, "reliability", "quote_min_similarity", "0..1", self.quote_min_similarity)
+
+
+@dataclass(frozen=True)
+class Settings:
+    embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
+    chunking: ChunkingConfig = field(default_factory=ChunkingConfig)
+    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    reliability: ReliabilityConfig = field(default_factory=ReliabilityConfig)
+
+    def with_overrides(self, section: str, **values: Any) -> "Settings":
+        """A copy with some keys of one section replaced (None values are ignored)."""
+        values = {k: v for k, v in values.items() if v is not None}
+        if not values:
+            return self
+        return replace(self, **{section: _build(type(getattr(self, section)), section, {
+            **_asdict(getattr(self, section)), **values})})
+
+    @classmethod
+    def load(cls, path: str | os.PathLike | None = None, env: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        path = path or env.get("ASSISTANT_CONFIG")
+        data: dict[str, Any] = {}
+        if path:
+            p = Path(path)
+            if not p.is_file():
+                raise ConfigError(f"config file {p} not found; pass an existing TOML file or unset ASSISTANT_CONFIG")
+            try:
+                data = tomllib.loads(p.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"config file {p} is not valid TOML: {exc}") from None
+        sections = {f.name: f.type for f in fields(cls)}
+        unknown = set(data) - set(sections)
+        if unknown:
+            raise ConfigError(f"config has unknown sections {sorted(unknown)}; expected some of {sorted(sections)}")
+        built = {}
+        for f in fields(cls):
+            klass = type(getattr(cls(), f.name))
+            values = dict(data.get(f.name, {}))
+            prefix = f"ASSISTANT_{f.name.upper()}_"
+            for key, raw in env.items():
+                if key.startswith(prefix):
+                    values[key[len(prefix):].lower()] = raw
+            built[f.name] = _build(klass, f.name, values)
+        return cls(**built)
+
+
+def _asdict(obj: Any) -> dict[str, Any]:
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+
+def _build(klass: type, section: str, values: dict[str, Any]) -> Any:
+    known = {f.name: f for f in fields(klass)}
+    unknown = set(values) - set(known)
+    if unknown:
+        raise ConfigError(f"[{section}] unknown keys {sorted(unknown)}; expected some of {sorted(known)}")
+    default = klass()
+    coerced = {}
+    for key, value in values.items():
+        target = type(getattr(default, key))
+        coerced[key] = _coerce(section, key, value, target)
+    return klass(**coerced)
+
+
+def _coerce(section: str, key: str, value: Any, target: type) -> Any:
+    if value is None or target is type(None):
+        return value if value not in ("", "none", "None") else None
+    if isinstance(value, target) and not (target is int and isinstance(value, bool)):
+        return value
+    try:
+        if target is bool:
+            text = str(value).strip().lower()
+            if text not in ("1", "0", "true", "false", "yes", "no"):
+                raise ValueError
+            return text in ("1", "true", "yes")
+        return target(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"[{section}] {key}: expected {target.__name__}, found {value!r}") from None

@@ -1,0 +1,143 @@
+"""The typed contracts between stages: connector → chunker → index → retriever → generator → checks → answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Protocol, Sequence, runtime_checkable
+
+VERDICT_SUPPORTED = "supported"
+VERDICT_UNSUPPORTED = "unsupported"
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source document as a connector read it. `id` is kept exactly as given (evaluations map on it)."""
+
+    id: str
+    text: str
+    title: str = ""
+    source: str = ""  # where it came from: a path, a table, a dataset name
+    uri: str = ""
+    domain: str = ""
+    acl: tuple[str, ...] = ()  # groups allowed to see it; empty means everyone
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id.strip():
+            raise ValueError(f"Document.id must be a non-empty string, got {self.id!r}")
+
+
+@dataclass(frozen=True)
+class Locator:
+    """Where in its document a chunk sits, as precisely as the connector knew."""
+
+    page: int | None = None
+    section: str | None = None
+    clause: str | None = None
+
+    def label(self) -> str:
+        parts = []
+        if self.page is not None:
+            parts.append(f"p. {self.page}")
+        if self.clause:
+            parts.append(f"§ {self.clause}")
+        if self.section and self.section != self.clause:
+            parts.append(self.section)
+        return " · ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in (("page", self.page), ("section", self.section), ("clause", self.clause)) if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> "Locator":
+        data = data or {}
+        return cls(page=data.get("page"), section=data.get("section"), clause=data.get("clause"))
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document; `start`/`end` are character offsets into `Document.text`."""
+
+    id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    locator: Locator = Locator()
+    title: str = ""
+    domain: str = ""
+    acl: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A chunk returned by retrieval. `score` orders hits; `relevance` is the calibrated-ish dense cosine."""
+
+    chunk: Chunk
+    score: float
+    relevance: float = 0.0
+    scores: dict[str, float] = field(default_factory=dict)  # per-retriever components, for inspection
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Answer marker `[n]` → the chunk it points at."""
+
+    n: int
+    chunk: Chunk
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    """One answer sentence with the citations it carries and how well they support it."""
+
+    text: str
+    citations: tuple[int, ...]
+    support: float
+    verdict: str  # VERDICT_SUPPORTED | VERDICT_UNSUPPORTED
+    note: str = ""  # e.g. "citation added by verifier", "quoted from source"
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    citations: list[Citation]
+    sentences: list[SentenceCheck]
+    abstained: bool
+    confidence: float
+    closest: list[Hit] = field(default_factory=list)  # shown when abstaining
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """Reads a source and yields Documents, or SourceError for each input it could not read."""
+
+    def iter_documents(self) -> Iterator[Document | Exception]: ...
+
+
+@runtime_checkable
+class Chunker(Protocol):
+    def chunk(self, document: Document) -> list[Chunk]: ...
+
+
+@runtime_checkable
+class DenseIndex(Protocol):
+    """Vectors keyed by integer chunk keys."""
+
+    dimension: int
+
+    def add(self, keys: Sequence[int], vectors: Any) -> None: ...
+    def remove(self, keys: Sequence[int]) -> None: ...
+    def search(self, vectors: Any, k: int) -> list[list[tuple[int, float]]]: ...
+    def keys(self) -> set[int]: ...
+    def save(self) -> None: ...
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """Turns a question and its hits into answer text with `[n]` markers (n = 1-based hit position)."""
+
+    def warm_up(self) -> None: ...
+    def generate(self, question: str, hits: Sequence[Hit]) -> str: ...

@@ -1,0 +1,93 @@
+"""Plain files: .txt, .md and .html, alone or in folders (walked recursively, in a stable order)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterator
+
+from assistant.errors import SourceError
+from assistant.types import Document
+
+from .html import html_to_text
+
+TEXT_SUFFIXES = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
+                 ".html": "html", ".htm": "html"}
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+def read_text_file(path: Path) -> str:
+    """Decode a text file: UTF-8 (with or without BOM) first, then the best detected encoding.
+    Raises SourceError for empty, binary, oversized or undecodable files."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise SourceError(str(path), f"file is {size / 1e6:.0f} MB, over the {MAX_FILE_BYTES // 10**6} MB limit "
+                                     "for one text file; split it into smaller files")
+    data = path.read_bytes()
+    if not data.strip():
+        raise SourceError(str(path), "file is empty")
+    if b"\x00" in data[:8192]:
+        raise SourceError(str(path), "file looks binary (it contains NUL bytes), expected text; "
+                                     "convert it to .txt/.md/.html or use a connector for its format")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+        if best is None:
+            raise SourceError(str(path), "file is neither UTF-8 nor any text encoding that could be detected; "
+                                         "re-save it as UTF-8") from None
+        text = str(best)
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > max(5, len(text) // 100):
+        raise SourceError(str(path), "file looks binary (many control characters), expected text")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class FileConnector:
+    """Each file becomes one Document whose id is its path relative to the folder's parent
+    (`PATH/health/asthma.md` given as `PATH/health` → `health/asthma.md`), stable across runs."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def iter_documents(self) -> Iterator[Document | Exception]:
+        if not self.path.exists():
+            yield SourceError(str(self.path), "path does not exist")
+            return
+        if self.path.is_file():
+            yield self._read(self.path, self.path.name)
+            return
+        for file in sorted(p for p in self.path.rglob("*") if p.is_file()):
+            rel = file.relative_to(self.path)
+            if any(part.startswith(".") for part in rel.parts) or file.suffix.lower() not in TEXT_SUFFIXES:
+                continue
+            yield self._read(file, f"{self.path.name}/{rel.as_posix()}")
+
+    def _read(self, file: Path, doc_id: str) -> Document | Exception:
+        kind = TEXT_SUFFIXES.get(file.suffix.lower())
+        if kind is None:
+            return SourceError(str(file), f"unsupported file type {file.suffix or '(none)'}; "
+                                          f"expected one of {', '.join(sorted(TEXT_SUFFIXES))} or .jsonl")
+        try:
+            raw = read_text_file(file)
+            title = ""
+            if kind == "html":
+                title, text = html_to_text(raw)
+            else:
+                text = raw
+                m = re.search(r"^#[ \t]+(.+?)[ \t#]*$", text, re.MULTILINE) if kind == "markdown" else None
+                title = m.group(1).strip() if m else ""
+        except SourceError as exc:
+            return exc
+        except (OSError, ValueError) as exc:
+            return SourceError(str(file), f"could not read file: {exc}")
+        if not text.strip():
+            return SourceError(str(file), "file has no text")
+        return Document(id=doc_id, text=text, title=title or _title_from_name(file), source=str(file),
+                        uri=file.resolve().as_uri(), metadata={"format": kind})
+
+
+def _title_from_name(file: Path) -> str:
+    return re.sub(r"[-_]+", " ", file.stem).strip().capitalize() or file.name

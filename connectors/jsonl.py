@@ -1,0 +1,58 @@
+"""JSON Lines records: one Document per line, its `id` kept exactly as given."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterator
+
+from assistant.errors import SourceError
+from assistant.types import Document
+
+from .files import read_text_file
+
+_KNOWN = {"id", "text", "title", "source", "uri", "domain", "acl"}
+
+
+class JsonlConnector:
+    """Lines look like {"id": "...", "text": "...", "title": "...", ...}; any other field goes to metadata.
+    A malformed line is reported with its line number and the other lines are still read."""
+
+    def __init__(self, path: str | Path, id_field: str = "id", text_field: str = "text",
+                 title_field: str = "title") -> None:
+        self.path = Path(path)
+        self.fields = (id_field, text_field, title_field)
+
+    def iter_documents(self) -> Iterator[Document | Exception]:
+        if not self.path.is_file():
+            yield SourceError(str(self.path), "path does not exist or is not a file")
+            return
+        try:
+            content = read_text_file(self.path)
+        except SourceError as exc:
+            yield exc
+            return
+        for lineno, line in enumerate(content.split("\n"), start=1):
+            if line.strip():
+                yield self._record(line, f"{self.path}:{lineno}")
+
+    def _record(self, line: str, where: str) -> Document | Exception:
+        id_field, text_field, title_field = self.fields
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            return SourceError(where, f"malformed JSON ({exc.msg} at column {exc.colno})")
+        if not isinstance(record, dict):
+            return SourceError(where, f"expected a JSON object per line, found {type(record).__name__}")
+        doc_id, text = record.get(id_field), record.get(text_field)
+        if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)) or not str(doc_id).strip():
+            return SourceError(where, f"expected a non-empty string or integer '{id_field}', found {doc_id!r}")
+        if not isinstance(text, str) or not text.strip():
+            return SourceError(where, f"record {doc_id!r}: expected a non-empty string '{text_field}'")
+        acl = record.get("acl") or []
+        if isinstance(acl, str):
+            acl = [acl]
+        metadata = {k: v for k, v in record.items() if k not in _KNOWN | set(self.fields)}
+        return Document(id=str(doc_id), text=text, title=str(record.get(title_field) or ""),
+                        source=str(record.get("source") or self.path), uri=str(record.get("uri") or ""),
+                        domain=str(record.get("domain") or ""), acl=tuple(str(a) for a in acl), metadata=metadata)

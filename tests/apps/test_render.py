@@ -1,0 +1,23 @@
+from apps.render import answer_html, sources_html
+from assistant.types import Answer, Chunk, Citation, Hit, Locator, SentenceCheck
+
+CHUNK = Chunk("sa#3", "legal/sa.md", "3.2 Pay within 45 days <b>now</b>.", 0, 30, Locator(section="Fees", clause="3"),
+              title="Services Agreement")
+
+
+def test_answer_and_sources_html():
+    answer = Answer("q?", "Pay within 45 days [1]. Moon.", [Citation(1, CHUNK)],
+                    [SentenceCheck("Pay within 45 days.", (1,), 0.9, "supported"),
+                     SentenceCheck("Moon.", (), 0.1, "unsupported", "no source supports this sentence")],
+                    False, 0.45, timings={"total": 1.2})
+    a = answer_html(answer)
+    assert 'href="#src-1"' in a and 'class="badge supported"' in a and 'class="badge unsupported"' in a
+    assert "Confidence 45%" in a and "1 of 2 sentences supported" in a
+    s = sources_html(answer)
+    assert 'id="src-1"' in s and "§ 3 · Fees" in s and "&lt;b&gt;now&lt;/b&gt;" in s  # passage text is escaped
+
+
+def test_abstention_html_lists_closest_passages():
+    answer = Answer("q?", "Not found in the knowledge base.", [], [], True, 0.0, closest=[Hit(CHUNK, 0.2, 0.1)])
+    assert "not in the sources" in answer_html(answer)
+    assert "Closest passages" in sources_html(answer) and 'id="closest-1"' in sources_html(answer)

@@ -1,0 +1,70 @@
+"""Shared fixtures: the bundled models are real and loaded once per test session."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.demo import QUESTIONS, ensure_demo_kb
+from assistant.embeddings import Embedder
+from assistant.kb import KnowledgeBase
+from assistant.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def shared_data(relative: str) -> Path:
+    """A path under ../shared/data, or skip: the public datasets live beside the checkout, never in it."""
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"needs {path} (public dev datasets beside the checkout); absent on this machine")
+    return path
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def embedder(settings) -> Embedder:
+    e = Embedder(settings.embedding)
+    e.warm_up()
+    return e
+
+
+@pytest.fixture(scope="session")
+def demo_kb_path(tmp_path_factory, settings, embedder) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "kb"
+    ensure_demo_kb(path, settings).close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_kb(demo_kb_path, settings, embedder) -> KnowledgeBase:
+    return KnowledgeBase(demo_kb_path, settings, embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def demo_questions() -> list[dict]:
+    return [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def assistant(demo_kb):
+    from assistant.pipeline import Assistant
+
+    a = Assistant(demo_kb)
+    a.warm_up()
+    return a
+
+
+@pytest.fixture
+def new_kb(tmp_path, settings, embedder):
+    def make(name: str = "kb") -> KnowledgeBase:
+        return KnowledgeBase(tmp_path / name, settings, create=True, embedder=embedder)
+    return make

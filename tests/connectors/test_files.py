@@ -1,0 +1,63 @@
+from connectors import FileConnector, connector_for
+from assistant.errors import SourceError
+
+
+def _docs(path):
+    items = list(connector_for(path).iter_documents())
+    return [d for d in items if not isinstance(d, Exception)], [e for e in items if isinstance(e, Exception)]
+
+
+def test_folder_of_text_markdown_and_html(tmp_path):
+    root = tmp_path / "notes"
+    (root / "sub").mkdir(parents=True)
+    (root / "a.md").write_text("# Asthma basics\n\nInhalers help.\n", encoding="utf-8")
+    (root / "sub" / "b.txt").write_text("Plain text body.", encoding="utf-8")
+    (root / "c.html").write_text("<html><head><title>Flu page</title><script>x()</script></head><body>"
+                                 "<h2>Symptoms</h2><p>Fever and <b>cough</b>.</p><ul><li>Rest</li></ul></body></html>")
+    (root / "ignored.bin").write_bytes(b"\x00\x01")
+    (root / ".hidden.md").write_text("secret")
+    docs, errors = _docs(root)
+    assert errors == []
+    by_id = {d.id: d for d in docs}
+    assert set(by_id) == {"notes/a.md", "notes/sub/b.txt", "notes/c.html"}
+    assert by_id["notes/a.md"].title == "Asthma basics"
+    html = by_id["notes/c.html"]
+    assert html.title == "Flu page" and "## Symptoms" in html.text and "Fever and cough." in html.text
+    assert "x()" not in html.text and "- Rest" in html.text
+
+
+def test_encodings_are_detected(tmp_path):
+    f = tmp_path / "latin.txt"
+    f.write_bytes("Le café est fermé le dimanche. Les pâtisseries sont très appréciées à Noël.".encode("cp1252"))
+    g = tmp_path / "bom.txt"
+    g.write_bytes("\ufeffBOM text here.".encode("utf-8"))
+    (doc,), _ = _docs(f)
+    assert "café" in doc.text and "fermé" in doc.text
+    (doc,), _ = _docs(g)
+    assert doc.text == "BOM text here."
+
+
+def test_bad_inputs_become_errors_with_reasons(tmp_path):
+    (tmp_path / "empty.txt").write_text("   \n")
+    (tmp_path / "binary.txt").write_bytes(b"PK\x03\x04\x00\x00binary")
+    (tmp_path / "ok.txt").write_text("Fine.")
+    cases = {
+        tmp_path / "missing.md": "does not exist",
+        tmp_path / "empty.txt": "empty",
+        tmp_path / "binary.txt": "binary",
+        tmp_path / "ok.txt": None,
+    }
+    for path, reason in cases.items():
+        docs, errors = _docs(path)
+        if reason is None:
+            assert len(docs) == 1 and not errors
+        else:
+            assert not docs and len(errors) == 1
+            assert isinstance(errors[0], SourceError) and reason in str(errors[0]) and errors[0].source
+
+
+def test_unsupported_explicit_file(tmp_path):
+    f = tmp_path / "scan.png"
+    f.write_bytes(b"\x89PNG")
+    (err,) = list(FileConnector(f).iter_documents())
+    assert "unsupported file type .png" in str(err)

@@ -1,0 +1,47 @@
+from assistant.chunking import SentenceChunker
+from assistant.settings import ChunkingConfig
+from assistant.text import split_sentences
+from assistant.types import Document
+
+DOC = """# Services Agreement
+
+Intro paragraph about the parties. It has two sentences.
+
+## 3. Fees and Payment
+
+3.1 The Provider invoices monthly. 3.2 The Customer pays within 45 days of receipt.
+
+## Side effects
+
+Nausea is common. Diarrhoea is common too. Rarely, lactic acidosis occurs.
+"""
+
+
+def test_offsets_locators_and_sections():
+    chunks = SentenceChunker().chunk(Document(id="sa", text=DOC, title="Services Agreement"))
+    assert [c.id for c in chunks] == [f"sa#{i}" for i in range(len(chunks))]
+    for c in chunks:
+        assert DOC[c.start:c.end] == c.text
+    labels = [c.locator.label() for c in chunks]
+    assert "§ 3 · Fees and Payment" in labels and "Side effects" in labels
+    fees = next(c for c in chunks if c.locator.clause == "3")
+    assert "45 days" in fees.text and "Nausea" not in fees.text  # never crosses a section
+
+
+def test_small_chunks_never_cut_sentences_and_overlap():
+    text = " ".join(f"Sentence number {i} talks about topic {i}." for i in range(40))
+    chunks = SentenceChunker(ChunkingConfig(max_chars=200, overlap_sentences=1)).chunk(Document(id="d", text=text))
+    assert len(chunks) > 5
+    sentences = set(split_sentences(text))
+    for c in chunks:
+        assert len(c.text) <= 200
+        assert all(s in sentences for s in split_sentences(c.text))
+    for a, b in zip(chunks, chunks[1:]):
+        assert b.start < a.end  # one sentence of overlap
+
+
+def test_overlong_sentence_is_split_at_spaces():
+    text = "word " * 400
+    chunks = SentenceChunker(ChunkingConfig(max_chars=300)).chunk(Document(id="d", text=text))
+    assert all(len(c.text) <= 300 for c in chunks)
+    assert "".join(c.text.replace("word", "") for c in chunks).strip() == ""

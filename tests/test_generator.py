@@ -1,0 +1,55 @@
+"""The generator with real weights: the bundled GGUF cache, a local HF directory, a PEFT adapter."""
+
+import subprocess
+import sys
+
+import pytest
+
+from assistant.errors import ModelNotFoundError
+from assistant.generator import TransformersGenerator, cached_bundled_model
+from assistant.settings import GeneratorConfig
+from assistant.types import Chunk, Hit
+
+pytestmark = pytest.mark.slow
+
+HITS = [Hit(Chunk("a#0", "a", "Invoices are payable within 45 days of receipt.", 0, 48, title="MSA"), 1.0, 0.8)]
+
+
+def test_conversion_is_cached_and_reused_by_new_processes(settings):
+    target = cached_bundled_model(settings.generator.cache_path())  # converts on first use
+    weights = target / "model.safetensors"
+    stamp = weights.stat().st_mtime_ns
+    code = ("from assistant.generator import TransformersGenerator; g=TransformersGenerator(); g.warm_up();"
+            "print(type(g._model).__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().endswith("ForCausalLM")
+    assert weights.stat().st_mtime_ns == stamp, "a new process must load the cache, not convert again"
+
+
+def test_local_directory_and_lora_adapter(settings, tmp_path):
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    local = cached_bundled_model(settings.generator.cache_path())  # any HF causal-LM directory works the same
+    base = TransformersGenerator(GeneratorConfig(model=str(local), max_new_tokens=12))
+    text = base.generate("When are invoices payable?", HITS)
+    assert isinstance(text, str) and text
+
+    model = AutoModelForCausalLM.from_pretrained(local)
+    peft_model = get_peft_model(model, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    with torch.no_grad():  # make the adapter change the output, so we can tell it was applied
+        for name, p in peft_model.named_parameters():
+            if "lora_B" in name:
+                p.add_(torch.randn_like(p) * 0.5)
+    peft_model.save_pretrained(tmp_path / "adapter")
+    adapted = TransformersGenerator(GeneratorConfig(model=str(local), adapter=str(tmp_path / "adapter"),
+                                                    max_new_tokens=12))
+    assert adapted.generate("When are invoices payable?", HITS) != text
+
+
+def test_missing_model_and_adapter_are_clear(tmp_path):
+    with pytest.raises(ModelNotFoundError, match="expected 'bundled:SmolLM2-135M-Instruct' or a local"):
+        TransformersGenerator(GeneratorConfig(model=str(tmp_path))).warm_up()
+    with pytest.raises(ModelNotFoundError, match="adapter_config.json"):
+        TransformersGenerator(GeneratorConfig(adapter=str(tmp_path))).warm_up()

@@ -1,0 +1,87 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from assistant.errors import KnowledgeBaseError
+from assistant.kb import KnowledgeBase
+from assistant.settings import Settings
+from assistant.types import Document
+
+DOCS = [Document(id=f"d{i}", text=f"Document {i} explains topic number {i}. It has a second sentence.", title=f"T{i}")
+        for i in range(5)]
+
+
+def test_reingest_unchanged_is_a_noop_and_changed_is_replaced(new_kb):
+    kb = new_kb()
+    first = kb.ingest(DOCS)
+    assert (first.documents_added, first.chunks_added) == (5, 5)
+    again = kb.ingest(DOCS)
+    assert again.to_dict() == {"documents_added": 0, "documents_updated": 0, "documents_unchanged": 5,
+                               "chunks_added": 0, "errors": []}
+    assert kb.stats()["chunks"] == 5 and len(kb.dense) == 5
+    changed = Document(id="d1", text="Completely new text about kidneys.", title="T1")
+    r = kb.ingest([changed])
+    assert (r.documents_updated, r.chunks_added) == (1, 1)
+    assert kb.stats()["chunks"] == 5 and len(kb.dense) == 5
+    texts = [c.text for c in kb.catalog.chunks(kb.catalog.chunk_keys("d1")).values()]
+    assert texts == ["Completely new text about kidneys."]
+    assert [key for key, _ in kb.catalog.sparse.search("kidneys", 10)] == kb.catalog.chunk_keys("d1")
+
+
+def test_reopen_in_a_new_process(new_kb, tmp_path):
+    kb = new_kb("persist")
+    kb.ingest(DOCS)
+    kb.close()
+    code = ("import json,sys; from assistant.kb import KnowledgeBase; from assistant.retrieval import HybridRetriever;"
+            "kb=KnowledgeBase(sys.argv[1]); hits=HybridRetriever(kb).search('topic number 3', 2);"
+            "print(json.dumps([kb.stats()['documents'], hits[0].chunk.doc_id]))")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "persist")], capture_output=True, text=True,
+                         check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [5, "d3"]
+
+
+def test_embedding_model_mismatch_is_a_clear_error(new_kb, tmp_path, embedder):
+    kb = new_kb("mm")
+    kb.ingest(DOCS[:1])
+    other = Settings().with_overrides("embedding", model=str(tmp_path / "some-other-model"))
+    with pytest.raises(KnowledgeBaseError, match="was built with embedding model 'bundled:all-MiniLM-L6-v2'"):
+        KnowledgeBase(tmp_path / "mm", other)
+
+
+def test_missing_and_non_kb_directories(tmp_path):
+    with pytest.raises(KnowledgeBaseError, match="does not exist; build it first"):
+        KnowledgeBase(tmp_path / "nope")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x.txt").write_text("x")
+    with pytest.raises(KnowledgeBaseError, match="not empty"):
+        KnowledgeBase(tmp_path / "full", create=True)
+
+
+def test_dense_index_rebuilt_after_crash_between_catalog_and_index(new_kb, tmp_path, settings, embedder):
+    kb = new_kb("crash")
+    kb.ingest(DOCS)
+    kb.close()
+    (tmp_path / "crash" / "dense.faiss").unlink()  # as if killed before the index was written
+    reopened = KnowledgeBase(tmp_path / "crash", settings, embedder=embedder)
+    reopened.reconcile()
+    assert len(reopened.dense) == 5 and reopened.dense.keys() == set(reopened.catalog.chunk_keys())
+
+
+def test_bad_items_do_not_lose_existing_data(new_kb):
+    from assistant.errors import SourceError
+
+    kb = new_kb()
+    kb.ingest(DOCS)
+    r = kb.ingest([SourceError("x.txt", "file is empty"), Document(id="d9", text="   "), DOCS[0]])
+    assert r.documents_unchanged == 1 and len(r.errors) == 2
+    assert {e["source"] for e in r.errors} == {"x.txt", "d9"}
+    assert kb.stats()["documents"] == 5
+
+
+def test_delete_document(new_kb):
+    kb = new_kb()
+    kb.ingest(DOCS)
+    assert kb.delete_document("d2") is True and kb.delete_document("d2") is False
+    assert kb.stats()["documents"] == 4 and len(kb.dense) == 4

@@ -1,0 +1,40 @@
+import pytest
+
+from assistant.errors import ConfigError
+from assistant.settings import RetrievalConfig, Settings
+
+
+def test_defaults_are_valid():
+    s = Settings()
+    assert s.retrieval.top_k <= s.retrieval.candidates
+    assert s.generator.model.startswith("bundled:")
+
+
+def test_invalid_value_names_section_key_and_expectation():
+    with pytest.raises(ConfigError, match=r"\[retrieval\] top_k: expected 1..50, found 0"):
+        RetrievalConfig(top_k=0)
+
+
+def test_toml_then_env_precedence(tmp_path):
+    cfg = tmp_path / "a.toml"
+    cfg.write_text('[retrieval]\ntop_k = 7\ncandidates = 70\n[generator]\nmax_new_tokens = 50\n')
+    s = Settings.load(cfg, env={"ASSISTANT_RETRIEVAL_TOP_K": "9"})
+    assert s.retrieval.top_k == 9 and s.retrieval.candidates == 70 and s.generator.max_new_tokens == 50
+
+
+def test_unknown_key_and_bad_type_are_clear(tmp_path):
+    cfg = tmp_path / "a.toml"
+    cfg.write_text('[retrieval]\ntopk = 7\n')
+    with pytest.raises(ConfigError, match="unknown keys"):
+        Settings.load(cfg, env={})
+    with pytest.raises(ConfigError, match="expected int, found 'many'"):
+        Settings.load(None, env={"ASSISTANT_RETRIEVAL_TOP_K": "many"})
+    with pytest.raises(ConfigError, match="not found"):
+        Settings.load(tmp_path / "missing.toml", env={})
+
+
+def test_with_overrides_validates():
+    s = Settings().with_overrides("generator", adapter="/some/dir")
+    assert s.generator.adapter == "/some/dir"
+    with pytest.raises(ConfigError):
+        Settings().with_overrides("reliability", unsupported="hide")

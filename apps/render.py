@@ -69,5 +69,6 @@ def _source(elem_id: str, label: str, chunk, hit: Hit | None = None) -> str:
     where = " · ".join(_e(p) for p in (chunk.title, chunk.locator.label()) if p)
     score = f" · relevance {hit.relevance:.2f}" if hit else ""
     text = re.sub(r"\n{3,}", "\n\n", chunk.text.strip())
+    text = re.sub(r"^#{1,6}[ \t]+", "", text, flags=re.MULTILINE)  # the header above already names the section
     return (f'<div class="source" id="{elem_id}"><div class="src-head">{_e(label)} {where}</div>'
             f'<div class="src-doc">{_e(chunk.doc_id)}{score}</div><blockquote>{_e(text)}</blockquote></div>')

@@ -10,7 +10,9 @@ from .types import Chunk, Document, Locator
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 # "7. Governing Law", "2.3 Fees", "Section 4 - Term", "ARTICLE IV Remedies"
-_NUMBERED = re.compile(r"^(?:(?:section|article|clause|§)\s+)?([0-9]+(?:\.[0-9]+)*|[IVXLC]+)\.?\s*[-–—:.]?\s*(.*)$", re.I)
+_NUMBERED = re.compile(
+    r"^(?:(?i:section|article|clause|§)\s+([0-9]+(?:\.[0-9]+)*|[IVXLC]+)|([0-9]+(?:\.[0-9]+)*)|([IVXLC]+)(?=[.)]))"
+    r"(?:[.)]\s*|\s*[-–—:]\s*|\s+)(.+)$")
 
 
 class SentenceChunker:
@@ -69,8 +71,8 @@ def _locator(heading: str, level: int) -> Locator:
     if level == 1:
         return Locator()  # the document title; the title is shown anyway
     m = _NUMBERED.match(heading)
-    if m and m.group(2):
-        return Locator(section=m.group(2).strip(), clause=m.group(1))
+    if m:
+        return Locator(section=m.group(4).strip(), clause=m.group(1) or m.group(2) or m.group(3))
     return Locator(section=heading)
 
 

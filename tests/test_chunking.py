@@ -1,7 +1,7 @@
 from assistant.chunking import SentenceChunker
 from assistant.settings import ChunkingConfig
 from assistant.text import split_sentences
-from assistant.types import Document
+from assistant.types import Document, Locator
 
 DOC = """# Services Agreement
 
@@ -45,3 +45,17 @@ def test_overlong_sentence_is_split_at_spaces():
     chunks = SentenceChunker(ChunkingConfig(max_chars=300)).chunk(Document(id="d", text=text))
     assert all(len(c.text) <= 300 for c in chunks)
     assert "".join(c.text.replace("word", "") for c in chunks).strip() == ""
+
+
+def test_numbered_headings_become_clauses_and_words_do_not():
+    from assistant.chunking import _locator
+
+    assert _locator("7. Governing Law", 2) == Locator(section="Governing Law", clause="7")
+    assert _locator("Section 4 - Term", 2) == Locator(section="Term", clause="4")
+    assert _locator("ARTICLE IV Remedies", 2) == Locator(section="Remedies", clause="IV")
+    assert _locator("2.3 Fees", 3) == Locator(section="Fees", clause="2.3")
+    assert _locator("Complications", 2) == Locator(section="Complications")
+    assert _locator("Vitamin B12", 2) == Locator(section="Vitamin B12")
+    assert _locator("C diff infection", 2) == Locator(section="C diff infection")
+    assert _locator("IV. Remedies", 2) == Locator(section="Remedies", clause="IV")
+    assert _locator("Intro", 1) == Locator()

@@ -23,7 +23,8 @@ def cached_bundled_model(cache_dir: Path) -> Path:
     gguf = bundled_gguf()
     target = cache_dir / "models" / "SmolLM2-135M-Instruct"
     stamp = target / "converted-from.json"
-    source = {"gguf": str(gguf), "size": gguf.stat().st_size}
+    # Name and size, not path: every virtualenv holds its own copy of the same weights.
+    source = {"gguf": gguf.name, "size": gguf.stat().st_size}
     if stamp.is_file() and json.loads(stamp.read_text()) == source:
         return target
     from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from dataclasses import replace
 
 from .settings import ChunkingConfig
 from .text import sentence_spans
@@ -24,8 +26,13 @@ class SentenceChunker:
 
     def chunk(self, document: Document) -> list[Chunk]:
         pieces: list[tuple[int, int, Locator]] = []
+        page_starts = document.metadata.get("page_starts") or []
         for start, end, locator in _sections(document.text):
-            pieces.extend((s, e, locator) for s, e in self._pack(document.text, start, end))
+            # Paged sources (PDF): chunks also stop at page breaks, so each cites exactly one page.
+            cuts = [start] + [p for p in page_starts if start < p < end] + [end]
+            for a, b in zip(cuts, cuts[1:]):
+                loc = replace(locator, page=bisect_right(page_starts, a)) if page_starts else locator
+                pieces.extend((s, e, loc) for s, e in self._pack(document.text, a, b))
         return [
             Chunk(id=f"{document.id}#{i}", doc_id=document.id, text=document.text[s:e], start=s, end=e,
                   locator=loc, title=document.title, domain=document.domain, acl=document.acl)

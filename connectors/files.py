@@ -1,4 +1,4 @@
-"""Plain files: .txt, .md and .html, alone or in folders (walked recursively, in a stable order)."""
+"""Files: .txt, .md, .html, .pdf and .docx, alone or in folders (walked recursively, in a stable order)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,15 @@ from assistant.errors import SourceError
 from assistant.types import Document
 
 from .html import html_to_text
+from .pdf import read_pdf
+from .word import read_docx
 
 TEXT_SUFFIXES = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
                  ".html": "html", ".htm": "html"}
+BINARY_READERS = {".pdf": read_pdf, ".docx": read_docx}
+SUPPORTED = sorted(set(TEXT_SUFFIXES) | set(BINARY_READERS))
 MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_BINARY_BYTES = 200 * 1024 * 1024
 
 
 def read_text_file(path: Path) -> str:
@@ -61,24 +66,17 @@ class FileConnector:
             return
         for file in sorted(p for p in self.path.rglob("*") if p.is_file()):
             rel = file.relative_to(self.path)
-            if any(part.startswith(".") for part in rel.parts) or file.suffix.lower() not in TEXT_SUFFIXES:
+            if any(part.startswith(".") for part in rel.parts) or file.suffix.lower() not in SUPPORTED:
                 continue
             yield self._read(file, f"{self.path.name}/{rel.as_posix()}")
 
     def _read(self, file: Path, doc_id: str) -> Document | Exception:
-        kind = TEXT_SUFFIXES.get(file.suffix.lower())
-        if kind is None:
+        suffix = file.suffix.lower()
+        if suffix not in SUPPORTED:
             return SourceError(str(file), f"unsupported file type {file.suffix or '(none)'}; "
-                                          f"expected one of {', '.join(sorted(TEXT_SUFFIXES))} or .jsonl")
+                                          f"expected one of {', '.join(SUPPORTED)}, .csv or .jsonl")
         try:
-            raw = read_text_file(file)
-            title = ""
-            if kind == "html":
-                title, text = html_to_text(raw)
-            else:
-                text = raw
-                m = re.search(r"^#[ \t]+(.+?)[ \t#]*$", text, re.MULTILINE) if kind == "markdown" else None
-                title = m.group(1).strip() if m else ""
+            title, text, metadata = _read_any(file, suffix)
         except SourceError as exc:
             return exc
         except (OSError, ValueError) as exc:
@@ -86,7 +84,25 @@ class FileConnector:
         if not text.strip():
             return SourceError(str(file), "file has no text")
         return Document(id=doc_id, text=text, title=title or _title_from_name(file), source=str(file),
-                        uri=file.resolve().as_uri(), metadata={"format": kind})
+                        uri=file.resolve().as_uri(), metadata=metadata)
+
+
+def _read_any(file: Path, suffix: str) -> tuple[str, str, dict]:
+    if suffix in BINARY_READERS:
+        size = file.stat().st_size
+        if size == 0:
+            raise SourceError(str(file), "file is empty")
+        if size > MAX_BINARY_BYTES:
+            raise SourceError(str(file), f"file is {size / 1e6:.0f} MB, over the {MAX_BINARY_BYTES // 10**6} MB "
+                                         "limit; split it")
+        return BINARY_READERS[suffix](file)
+    kind = TEXT_SUFFIXES[suffix]
+    raw = read_text_file(file)
+    if kind == "html":
+        title, text = html_to_text(raw)
+        return title, text, {"format": kind}
+    m = re.search(r"^#[ \t]+(.+?)[ \t#]*$", raw, re.MULTILINE) if kind == "markdown" else None
+    return (m.group(1).strip() if m else ""), raw, {"format": kind}
 
 
 def _title_from_name(file: Path) -> str:

@@ -8,26 +8,49 @@ from typing import Iterator
 from assistant.types import Connector, Document
 
 from .files import FileConnector
+from .healthcare import MedQuADConnector, PubMedQAConnector
 from .jsonl import JsonlConnector
+from .tabular import CsvConnector
+
+RECORD_CONNECTORS = {".jsonl": JsonlConnector, ".csv": CsvConnector}
 
 
 class _FolderWithRecords:
-    """A folder: its text files, plus every .jsonl file in it read as records."""
+    """A folder: its documents, plus every .jsonl / .csv file in it read as records."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
     def iter_documents(self) -> Iterator[Document | Exception]:
         yield from FileConnector(self.path).iter_documents()
-        for file in sorted(self.path.rglob("*.jsonl")):
+        for file in sorted(p for p in self.path.rglob("*") if p.suffix.lower() in RECORD_CONNECTORS):
             if not any(part.startswith(".") for part in file.relative_to(self.path).parts):
-                yield from JsonlConnector(file).iter_documents()
+                yield from RECORD_CONNECTORS[file.suffix.lower()](file).iter_documents()
+
+
+def _head(path: Path, size: int = 4096) -> str:
+    try:
+        with path.open("rb") as f:
+            return f.read(size).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _is_medquad(path: Path) -> bool:
+    files = [path] if path.is_file() else sorted(path.rglob("*.xml"))[:3]
+    return bool(files) and all("qapairs" in _head(f).lower() or "<qapair" in _head(f, 65536).lower() for f in files)
 
 
 def connector_for(path: str | Path) -> Connector:
+    """`auto`: by extension, then by content for formats that share one (MedQuAD XML, PubMedQA JSON)."""
     path = Path(path)
     if path.is_dir():
-        return _FolderWithRecords(path)
-    if path.suffix.lower() == ".jsonl":
-        return JsonlConnector(path)
+        return MedQuADConnector(path) if _is_medquad(path) else _FolderWithRecords(path)
+    suffix = path.suffix.lower()
+    if suffix == ".xml" and _is_medquad(path):
+        return MedQuADConnector(path)
+    if suffix == ".json" and '"CONTEXTS"' in _head(path, 65536):
+        return PubMedQAConnector(path)
+    if path.suffix.lower() in RECORD_CONNECTORS:
+        return RECORD_CONNECTORS[path.suffix.lower()](path)
     return FileConnector(path)

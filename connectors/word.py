@@ -1,0 +1,47 @@
+"""Word .docx: paragraphs in order, headings as Markdown headings (sections), tables as rows."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from assistant.errors import SourceError
+
+
+def read_docx(path: Path) -> tuple[str, str, dict]:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
+
+    try:
+        document = docx.Document(str(path))
+        blocks = []
+        for item in document.iter_inner_content():
+            if isinstance(item, Table):
+                for row in item.rows:
+                    cells = [" ".join(c.text.split()) for c in row.cells]
+                    if any(cells):
+                        blocks.append(" | ".join(dict.fromkeys(cells)))  # merged cells repeat their text
+                continue
+            text = " ".join(item.text.split())
+            if not text:
+                continue
+            style = (item.style.name if item.style is not None else "") or ""
+            if style == "Title":
+                blocks.append(f"# {text}")
+            elif style.startswith("Heading") and style[7:].strip().isdigit():
+                blocks.append("#" * min(6, int(style[7:]) + 1) + " " + text)
+            elif style.startswith("List"):
+                blocks.append(f"- {text}")
+            else:
+                blocks.append(text)
+        title = (document.core_properties.title or "").strip()
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise SourceError(str(path), f"not a readable .docx file ({type(exc).__name__}: {exc}); "
+                                     "re-save it from Word or LibreOffice") from None
+    text = "\n\n".join(blocks)
+    if not text.strip():
+        raise SourceError(str(path), ".docx file has no text")
+    if not title:
+        title = next((b[2:] for b in blocks if b.startswith("# ")), "")
+    return title, text + "\n", {"format": "docx"}

@@ -23,12 +23,15 @@ MAX_BINARY_BYTES = 200 * 1024 * 1024
 
 def read_text_file(path: Path) -> str:
     """Decode a text file: UTF-8 (with or without BOM) first, then the best detected encoding.
-    Raises SourceError for empty, binary, oversized or undecodable files."""
-    size = path.stat().st_size
+    Raises SourceError for missing, unreadable, empty, binary, oversized or undecodable files."""
+    try:
+        size = path.stat().st_size
+        data = path.read_bytes() if size <= MAX_FILE_BYTES else b""
+    except OSError as exc:
+        raise SourceError(str(path), f"could not read file: {exc.strerror or exc}") from None
     if size > MAX_FILE_BYTES:
         raise SourceError(str(path), f"file is {size / 1e6:.0f} MB, over the {MAX_FILE_BYTES // 10**6} MB limit "
                                      "for one text file; split it into smaller files")
-    data = path.read_bytes()
     if not data.strip():
         raise SourceError(str(path), "file is empty")
     if b"\x00" in data[:8192]:

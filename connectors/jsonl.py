@@ -32,9 +32,6 @@ class JsonlConnector:
         except SourceError as exc:
             yield exc
             return
-        except OSError as exc:
-            yield SourceError(str(self.path), f"could not read file: {exc}")
-            return
         for lineno, line in enumerate(content.split("\n"), start=1):
             if line.strip():
                 yield self._record(line, f"{self.path}:{lineno}")

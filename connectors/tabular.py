@@ -25,9 +25,6 @@ class CsvConnector:
         except SourceError as exc:
             yield exc
             return
-        except OSError as exc:
-            yield SourceError(str(self.path), f"could not read file: {exc}")
-            return
         id_field, text_field, title_field = self.fields
         try:
             dialect = csv.Sniffer().sniff(content[:4096], delimiters=",;\t|")

@@ -61,3 +61,13 @@ def test_unsupported_explicit_file(tmp_path):
     f.write_bytes(b"\x89PNG")
     (err,) = list(FileConnector(f).iter_documents())
     assert "unsupported file type .png" in str(err)
+
+
+def test_oversized_file_is_skipped_with_reason(tmp_path, monkeypatch):
+    import connectors.files
+
+    monkeypatch.setattr(connectors.files, "MAX_FILE_BYTES", 100)
+    f = tmp_path / "big.txt"
+    f.write_text("word " * 100)
+    (err,) = list(FileConnector(f).iter_documents())
+    assert isinstance(err, SourceError) and "over the" in str(err) and "split it" in str(err)

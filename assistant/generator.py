@@ -111,5 +111,4 @@ class TransformersGenerator:
                                        repetition_penalty=self.config.repetition_penalty,
                                        pad_token_id=tok.pad_token_id)
         new_tokens = out[0, inputs["input_ids"].shape[1]:]
-        self.last_token_count = int(new_tokens.shape[0])
         return tok.decode(new_tokens, skip_special_tokens=True).strip()

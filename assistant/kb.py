@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -157,7 +157,7 @@ class KnowledgeBase:
                         report.errors.append({"source": getattr(item, "source", ""), "error": str(item)})
                         continue
                     if domain and not item.domain:
-                        item = Document(**{**asdict_shallow(item), "domain": domain})
+                        item = replace(item, domain=domain)
                     batch.append(item)
                     if len(batch) >= batch_size:
                         self._ingest_batch(batch, report)
@@ -217,7 +217,3 @@ class KnowledgeBase:
 
     def close(self) -> None:
         self.catalog.close()
-
-
-def asdict_shallow(doc: Document) -> dict:
-    return {f: getattr(doc, f) for f in Document.__dataclass_fields__}

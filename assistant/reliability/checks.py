@@ -4,7 +4,7 @@ fall back to a verbatim quote, or abstain."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -27,7 +27,6 @@ class CheckResult:
     sentences: list[SentenceCheck]
     abstained: bool
     confidence: float
-    notes: list[str] = field(default_factory=list)
 
 
 class AnswerChecker:

@@ -21,6 +21,13 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_BINARY_BYTES = 200 * 1024 * 1024
 
 
+def walk_files(root: Path, suffixes) -> list[Path]:
+    """Files under `root` with one of `suffixes` (lower-case, with the dot), sorted for a stable
+    ingest order, skipping hidden files and folders (.git, editor backups)."""
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
+                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
+
+
 def read_text_file(path: Path) -> str:
     """Decode a text file: UTF-8 (with or without BOM) first, then the best detected encoding.
     Raises SourceError for missing, unreadable, empty, binary, oversized or undecodable files."""
@@ -67,11 +74,8 @@ class FileConnector:
         if self.path.is_file():
             yield self._read(self.path, self.path.name)
             return
-        for file in sorted(p for p in self.path.rglob("*") if p.is_file()):
-            rel = file.relative_to(self.path)
-            if any(part.startswith(".") for part in rel.parts) or file.suffix.lower() not in SUPPORTED:
-                continue
-            yield self._read(file, f"{self.path.name}/{rel.as_posix()}")
+        for file in walk_files(self.path, SUPPORTED):
+            yield self._read(file, f"{self.path.name}/{file.relative_to(self.path).as_posix()}")
 
     def _read(self, file: Path, doc_id: str) -> Document | Exception:
         suffix = file.suffix.lower()

@@ -12,7 +12,7 @@ from lxml import etree
 from assistant.errors import SourceError
 from assistant.types import Document
 
-from .files import MAX_FILE_BYTES
+from .files import MAX_FILE_BYTES, walk_files
 
 PUBMEDQA_MAX_BYTES = 200 * 1024 * 1024
 DOMAIN = "healthcare"
@@ -58,8 +58,7 @@ class MedQuADConnector:
         if self.path.is_file():
             files = [self.path]
         else:
-            files = sorted(p for p in self.path.rglob("*.xml") if p.is_file()
-                           and not any(part.startswith(".") for part in p.relative_to(self.path).parts))
+            files = walk_files(self.path, {".xml"})
             if not files:
                 yield SourceError(str(self.path), "expected MedQuAD .xml files in this folder, found none")
                 return

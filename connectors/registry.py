@@ -7,7 +7,7 @@ from typing import Iterator
 
 from assistant.types import Connector, Document
 
-from .files import FileConnector
+from .files import FileConnector, walk_files
 from .healthcare import MedQuADConnector, PubMedQAConnector
 from .jsonl import JsonlConnector
 from .tabular import CsvConnector
@@ -23,9 +23,8 @@ class _FolderWithRecords:
 
     def iter_documents(self) -> Iterator[Document | Exception]:
         yield from FileConnector(self.path).iter_documents()
-        for file in sorted(p for p in self.path.rglob("*") if p.suffix.lower() in RECORD_CONNECTORS):
-            if not any(part.startswith(".") for part in file.relative_to(self.path).parts):
-                yield from RECORD_CONNECTORS[file.suffix.lower()](file).iter_documents()
+        for file in walk_files(self.path, RECORD_CONNECTORS):
+            yield from RECORD_CONNECTORS[file.suffix.lower()](file).iter_documents()
 
 
 def _head(path: Path, size: int = 4096) -> str:

@@ -27,7 +27,7 @@ class SentenceChunker:
     def chunk(self, document: Document) -> list[Chunk]:
         pieces: list[tuple[int, int, Locator]] = []
         page_starts = document.metadata.get("page_starts") or []
-        for start, end, locator in _sections(document.text):
+        for start, end, locator in _structure(document) or _sections(document.text):
             # Paged sources (PDF): chunks also stop at page breaks, so each cites exactly one page.
             cuts = [start] + [p for p in page_starts if start < p < end] + [end]
             for a, b in zip(cuts, cuts[1:]):
@@ -57,6 +57,20 @@ class SentenceChunker:
             tail = chunks.pop()
             chunks[-1] = (chunks[-1][0], tail[1])
         return chunks
+
+
+def _structure(document: Document) -> list[tuple[int, int, Locator]]:
+    """Spans a structured connector (statutes, FHIR, ...) already knows: `metadata["structure"]` is a
+    list of {"start", "end", "section"?, "clause"?, "page"?} in document order; chunks never cross them."""
+    spans = document.metadata.get("structure") or []
+    out = []
+    for span in spans:
+        start, end = int(span["start"]), int(span["end"])
+        if not 0 <= start < end <= len(document.text):
+            raise ValueError(f"document {document.id!r}: structure span {start}..{end} is outside its text "
+                             f"(0..{len(document.text)}); the connector must give offsets into Document.text")
+        out.append((start, end, Locator.from_dict(span)))
+    return out
 
 
 def _sections(text: str) -> list[tuple[int, int, Locator]]:

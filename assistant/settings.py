@@ -35,9 +35,11 @@ class EmbeddingConfig:
     model: str = BUNDLED_EMBEDDER  # or a local sentence-transformers directory
     batch_size: int = 32
     max_seq_length: int = 256
+    backend: str = "torch"  # "torch" or "onnx-int8" (exported and quantised locally, cached)
 
     def __post_init__(self) -> None:
         _check(bool(self.model), "embedding", "model", "a model directory or 'bundled:...'", self.model)
+        _check(self.backend in ("torch", "onnx-int8"), "embedding", "backend", "'torch' or 'onnx-int8'", self.backend)
         _check(1 <= self.batch_size <= 4096, "embedding", "batch_size", "an integer in 1..4096", self.batch_size)
         _check(16 <= self.max_seq_length <= 8192, "embedding", "max_seq_length", "16..8192", self.max_seq_length)
 

@@ -43,6 +43,10 @@ CREATE TABLE IF NOT EXISTS chunks (
     embedding BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS sync_state (
+    key TEXT PRIMARY KEY,  -- one incremental source, e.g. a SQL query
+    value TEXT NOT NULL  -- where the next sync resumes, e.g. the highest updated_at seen
+);
 """
 
 
@@ -118,7 +122,15 @@ class Catalog:
         chunks = self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
         return docs, chunks
 
+    def sync_state(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM sync_state WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
     # --- writes ------------------------------------------------------------------------------
+    def set_sync_state(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT INTO sync_state(key, value) VALUES (?, ?) "
+                          "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
     def replace_document(self, document: Document, content_hash: str, chunks: Sequence[Chunk],
                          vectors: np.ndarray) -> tuple[list[int], list[int]]:
         """Swap a document's row and chunks in one transaction. Returns (removed keys, added keys)."""

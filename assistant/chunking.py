@@ -6,6 +6,7 @@ import re
 from bisect import bisect_right
 from dataclasses import replace
 
+from .clauses import clause_spans
 from .settings import ChunkingConfig
 from .text import sentence_spans
 from .types import Chunk, Document, Locator
@@ -27,7 +28,9 @@ class SentenceChunker:
     def chunk(self, document: Document) -> list[Chunk]:
         pieces: list[tuple[int, int, Locator]] = []
         page_starts = document.metadata.get("page_starts") or []
-        for start, end, locator in _structure(document) or _sections(document.text):
+        spans = (_structure(document) or _sections(document.text)
+                 or clause_spans(document.text, self.config.max_chars, legal=document.domain == "legal"))
+        for start, end, locator in spans or [(0, len(document.text), Locator())]:
             # Paged sources (PDF): chunks also stop at page breaks, so each cites exactly one page.
             cuts = [start] + [p for p in page_starts if start < p < end] + [end]
             for a, b in zip(cuts, cuts[1:]):
@@ -49,10 +52,16 @@ class SentenceChunker:
             j = i + 1
             while j < len(sentences) and sentences[j][1] - sentences[i][0] <= cfg.max_chars:
                 j += 1
+            # A lone heading ("2. GRANT OF RIGHTS.") is not a passage: it travels with what follows.
+            while j < len(sentences) and sentences[j - 1][1] - sentences[i][0] < cfg.min_chars:
+                j += 1
             chunks.append((sentences[i][0], sentences[j - 1][1]))
             if j >= len(sentences):
                 break
-            i = max(i + 1, j - cfg.overlap_sentences)
+            # Overlap only where the repeated sentences leave room for new ones; otherwise the next
+            # chunk would be the overlap alone.
+            back = j - cfg.overlap_sentences
+            i = back if back > i and sentences[j][1] - sentences[back][0] <= cfg.max_chars else j
         if len(chunks) >= 2 and chunks[-1][1] - chunks[-1][0] < cfg.min_chars:
             tail = chunks.pop()
             chunks[-1] = (chunks[-1][0], tail[1])
@@ -76,6 +85,8 @@ def _structure(document: Document) -> list[tuple[int, int, Locator]]:
 def _sections(text: str) -> list[tuple[int, int, Locator]]:
     """(start, end, locator) for the text before the first heading and each heading's section."""
     heads = list(_HEADING.finditer(text))
+    if not heads:
+        return []  # plain text: the caller tries clause numbering next
     out: list[tuple[int, int, Locator]] = []
     first = heads[0].start() if heads else len(text)
     if text[:first].strip():

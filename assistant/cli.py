@@ -8,7 +8,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Iterator
 
 from .errors import AssistantError
 from .settings import Settings
@@ -21,10 +20,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="settings TOML file (default: $ASSISTANT_CONFIG)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("ingest", help="add files, folders or .jsonl records to a knowledge base")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p = sub.add_parser("ingest", help="add files, folders, records, a SQL query or a LangChain loader to a KB")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (format picked automatically)")
     p.add_argument("--kb", required=True, help="knowledge-base directory (created if missing)")
     p.add_argument("--domain", help="domain for documents that do not name one (e.g. healthcare, legal)")
+    p.add_argument("--include", action="append", default=[], metavar="GLOB",
+                   help="in folders, read only files matching GLOB (relative path or name; repeatable)")
+    p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="in folders, skip files matching GLOB")
+    p.add_argument("--prune", action="store_true",
+                   help="delete documents whose source (a file under PATH, or a row of --sql-query) is gone")
+    p.add_argument("--redact", choices=("auto", "on", "off"),
+                   help="PHI/PII redaction, fixed when the KB is created (auto = healthcare documents only)")
+    p.add_argument("--sql-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db")
+    p.add_argument("--sql-query", help="SELECT statement or table name (with --sql-url)")
+    p.add_argument("--sql-map", default="id=id,text=text", metavar="FIELD=COLUMN,...",
+                   help="columns for id, text and optionally title, uri, acl, updated (incremental sync)")
+    p.add_argument("--sql-metadata", default="", metavar="COL,...", help="columns kept as metadata")
+    p.add_argument("--loader", metavar="MODULE:CLASS",
+                   help="a LangChain document loader, e.g. langchain_community.document_loaders:CSVLoader")
+    p.add_argument("--loader-args", default="{}", metavar="JSON", help="keyword arguments for --loader")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
 
     p = sub.add_parser("search", help="retrieve passages")
@@ -66,27 +80,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _ingest(args, settings: Settings) -> int:
-    from connectors import connector_for
+    from .ingest_sources import run_ingest
 
-    from .kb import KnowledgeBase
-
-    kb = KnowledgeBase(args.kb, settings, create=True)
-    report = kb.ingest(_chain(connector_for(p).iter_documents() for p in args.paths),
-                       domain=args.domain, progress=True)
+    report = run_ingest(args, settings)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
         print(f"{report.documents_added} added, {report.documents_updated} updated, "
-              f"{report.documents_unchanged} unchanged, {report.chunks_added} chunks added, "
-              f"{len(report.errors)} errors")
+              f"{report.documents_unchanged} unchanged, {report.documents_pruned} pruned, "
+              f"{report.chunks_added} chunks added in {report.seconds:.1f} s, {len(report.errors)} errors")
+        if report.redactions:
+            print("redacted: " + ", ".join(f"{n} {kind}" for kind, n in report.redactions.items()))
         for err in report.errors:
             print(f"  error: {err['source']}: {err['error']}", file=sys.stderr)
     return EXIT_INPUT if report.errors else EXIT_OK
-
-
-def _chain(iterators) -> Iterator:
-    for it in iterators:
-        yield from it
 
 
 def _search(args, settings: Settings) -> int:

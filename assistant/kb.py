@@ -6,14 +6,11 @@ import fcntl
 import hashlib
 import json
 import os
-import sys
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
-
-from tqdm import tqdm
+from typing import Iterable, Iterator, Sequence
 
 from indexes.faiss_dense import FaissDenseIndex
 
@@ -21,11 +18,15 @@ from .catalog import Catalog
 from .chunking import SentenceChunker
 from .embeddings import Embedder
 from .errors import KnowledgeBaseError
+from .redaction import RedactionConfig, Redactor, redact_document
 from .settings import Settings
+from .throughput import Throughput, prefetch
 from .types import Chunk, Document
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+EMBED_BATCH_CHUNKS = 256
+PREFETCH_DOCUMENTS = 64
 
 
 @dataclass
@@ -33,11 +34,29 @@ class IngestReport:
     documents_added: int = 0
     documents_updated: int = 0
     documents_unchanged: int = 0
+    documents_pruned: int = 0
     chunks_added: int = 0
+    redactions: dict[str, int] = field(default_factory=dict)  # placeholder type → count, never the values
+    seconds: float = 0.0
     errors: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+REDACTION_MODES = ("auto", "on", "off")
+
+
+class RedactionPolicy:
+    """PHI/PII redaction per KB: "on", "off", or "auto" = on for healthcare documents only (clinical
+    notes carry identifiers; contracts and statutes need their party names)."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.redactor = Redactor(RedactionConfig(enabled=True))
+
+    def applies_to(self, document: Document) -> bool:
+        return self.mode == "on" or (self.mode == "auto" and document.domain == "healthcare")
 
 
 def content_hash(document: Document) -> str:
@@ -55,19 +74,22 @@ def embedding_text(chunk: Chunk) -> str:
 
 class KnowledgeBase:
     def __init__(self, path: str | os.PathLike, settings: Settings | None = None, *, create: bool = False,
-                 embedder: Embedder | None = None) -> None:
+                 embedder: Embedder | None = None, redaction: str | None = None) -> None:
         self.path = Path(path)
         self.settings = settings or Settings()
         self.embedder = embedder or Embedder(self.settings.embedding)
         self.chunker = SentenceChunker(self.settings.chunking)
-        self.manifest = self._open_manifest(create)
+        if redaction is not None and redaction not in REDACTION_MODES:
+            raise KnowledgeBaseError(f"redaction must be one of {', '.join(REDACTION_MODES)}, found {redaction!r}")
+        self.manifest = self._open_manifest(create, redaction)
+        self.redaction = RedactionPolicy(self.manifest.get("redaction", "auto"))
         self.catalog = Catalog(self.path / "catalog.sqlite")
         self.catalog.create()
         self.dense = FaissDenseIndex(self.path / "dense.faiss", int(self.manifest["embedding"]["dimension"]))
         self._reconciled = False
 
     # --- opening -----------------------------------------------------------------------------
-    def _open_manifest(self, create: bool) -> dict:
+    def _open_manifest(self, create: bool, redaction: str | None) -> dict:
         manifest_path = self.path / MANIFEST
         if not manifest_path.exists():
             if not create:
@@ -83,6 +105,7 @@ class KnowledgeBase:
                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "embedding": {"model": self.embedder.identity, "dimension": self.embedder.dimension},
                 "chunking": asdict(self.settings.chunking),
+                "redaction": redaction or "auto",
             }
             tmp = manifest_path.with_suffix(".tmp")
             tmp.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
@@ -96,6 +119,12 @@ class KnowledgeBase:
         if manifest.get("format") != FORMAT_VERSION:
             raise KnowledgeBaseError(
                 f"{self.path} uses KB format {manifest.get('format')!r}, this version reads {FORMAT_VERSION}; rebuild it")
+        stored = manifest.get("redaction", "auto")
+        if redaction is not None and redaction != stored:
+            raise KnowledgeBaseError(
+                f"knowledge base {self.path} was created with redaction {stored!r}, and --redact {redaction} was "
+                f"asked for. Documents already indexed cannot be re-redacted in place: ingest into a new --kb "
+                f"directory with --redact {redaction}, or leave the option out.")
         if model != self.embedder.identity:
             raise KnowledgeBaseError(
                 f"knowledge base {self.path} was built with embedding model {model!r} (dimension {dim}), but the "
@@ -141,51 +170,69 @@ class KnowledgeBase:
 
     # --- writing -----------------------------------------------------------------------------
     def ingest(self, items: Iterable[Document | Exception], *, domain: str | None = None,
-               progress: bool = False, batch_size: int = 16) -> IngestReport:
+               progress: bool = False, prune_scopes: Sequence[Path | str] = ()) -> IngestReport:
         """Add new documents, replace changed ones, skip unchanged ones. A failed input becomes an
-        entry in `errors`; everything else is still ingested and nothing already there is lost."""
+        entry in `errors`; everything else is still ingested and nothing already there is lost.
+
+        Reading (parsing PDFs, XML, ...) runs in a background thread while this one chunks and embeds.
+        `prune_scopes`: afterwards delete documents that are gone from these sources — for a Path, those
+        whose source file lies under it and no longer exists; for a str (e.g. "sql:notes"), those with
+        exactly that source that this run did not read. A source that failed to parse is always kept."""
         report = IngestReport()
         with self._write_lock():
             self.check_dimension()
             self.reconcile()
-            bar = tqdm(desc="ingest", unit="doc", file=sys.stderr, disable=not progress)
+            meter = Throughput(progress)
             batch: list[Document] = []
+            pending_chunks = 0
+            seen: set[str] = set()
             try:
-                for item in items:
-                    bar.update(1)
+                for item in prefetch(items, PREFETCH_DOCUMENTS):
+                    meter.read()
                     if isinstance(item, Exception):
                         report.errors.append({"source": getattr(item, "source", ""), "error": str(item)})
                         continue
                     if domain and not item.domain:
                         item = replace(item, domain=domain)
+                    if item.id in seen:
+                        report.errors.append({"source": item.source or item.id,
+                                              "error": f"duplicate document id {item.id!r} in this ingest; kept the first"})
+                        continue
+                    seen.add(item.id)
                     batch.append(item)
-                    if len(batch) >= batch_size:
-                        self._ingest_batch(batch, report)
-                        batch = []
+                    pending_chunks += max(1, len(item.text) // self.chunker.config.max_chars)
+                    # Embedding many chunks at once lets the encoder sort them by length and pad less.
+                    if pending_chunks >= EMBED_BATCH_CHUNKS:
+                        meter.wrote(*self._ingest_batch(batch, report))
+                        batch, pending_chunks = [], 0
                 if batch:
-                    self._ingest_batch(batch, report)
+                    meter.wrote(*self._ingest_batch(batch, report))
+                if prune_scopes:
+                    report.documents_pruned = self._prune(prune_scopes, seen, report)
             finally:
-                bar.close()
+                meter.close()
+                report.seconds = round(meter.seconds, 3)
                 self.dense.save()
         return report
 
-    def _ingest_batch(self, documents: list[Document], report: IngestReport) -> None:
+    def _ingest_batch(self, documents: list[Document], report: IngestReport) -> tuple[int, int]:
         todo: list[tuple[Document, str, list[Chunk], bool]] = []
-        seen: set[str] = set()
         for doc in documents:
-            if doc.id in seen:
-                report.errors.append({"source": doc.source or doc.id, "error": f"duplicate document id {doc.id!r} in this ingest; kept the first"})
-                continue
-            seen.add(doc.id)
             if not doc.text.strip():
                 report.errors.append({"source": doc.source or doc.id, "error": "document has no text"})
                 continue
-            digest = content_hash(doc)
+            digest = content_hash(doc)  # of the document as read, so an unchanged source stays unchanged
             old = self.catalog.content_hash(doc.id)
             if old == digest:
                 report.documents_unchanged += 1
                 continue
-            todo.append((doc, digest, self.chunker.chunk(doc), old is not None))
+            doc = self._redact(doc, report)
+            try:
+                chunks = self.chunker.chunk(doc)
+            except ValueError as exc:  # a connector gave structure offsets outside its text
+                report.errors.append({"source": doc.source or doc.id, "error": str(exc)})
+                continue
+            todo.append((doc, digest, chunks, old is not None))
         all_chunks = [c for _, _, chunks, _ in todo for c in chunks]
         vectors = self.embedder.encode([embedding_text(c) for c in all_chunks])
         offset = 0
@@ -200,6 +247,39 @@ class KnowledgeBase:
                 report.documents_updated += 1
             else:
                 report.documents_added += 1
+        return len(documents), len(all_chunks)
+
+    def _redact(self, doc: Document, report: IngestReport) -> Document:
+        if not self.redaction.applies_to(doc):
+            return doc
+        doc, counts = redact_document(doc, self.redaction.redactor)
+        for kind, n in counts.items():
+            report.redactions[kind] = report.redactions.get(kind, 0) + n
+        return doc
+
+    def _prune(self, scopes: Sequence[Path | str], seen: set[str], report: IngestReport) -> int:
+        """Delete documents whose source is gone. Sources that failed this run are kept: a file that is
+        corrupt today, or a database that is down, must not erase what was ingested from it yesterday."""
+        failed = {e["source"] for e in report.errors}
+        folders = [Path(s).expanduser().resolve() for s in scopes if isinstance(s, Path)]
+        names = {s for s in scopes if isinstance(s, str)}
+        if names & failed:
+            names -= failed  # a partial read of a table says nothing about which rows are gone
+        gone = []
+        for record in self.catalog.documents():
+            # Record-level failures name the record (SQL rows: "sql:<id>"), file failures the path.
+            if record.id in seen or not record.source or failed & {record.source, record.id, f"sql:{record.id}"}:
+                continue
+            if record.source in names:
+                gone.append(record.id)
+                continue
+            source = Path(record.source)
+            if source.is_absolute() and any(source == f or f in source.parents for f in folders) \
+                    and not source.exists():
+                gone.append(record.id)
+        for doc_id in gone:
+            self.dense.remove(self.catalog.delete_document(doc_id))
+        return len(gone)
 
     def delete_document(self, doc_id: str) -> bool:
         with self._write_lock():
@@ -213,7 +293,8 @@ class KnowledgeBase:
     def stats(self) -> dict:
         docs, chunks = self.catalog.counts()
         return {"documents": docs, "chunks": chunks, "embedding_model": self.manifest["embedding"]["model"],
-                "dimension": self.manifest["embedding"]["dimension"], "path": str(self.path)}
+                "dimension": self.manifest["embedding"]["dimension"], "path": str(self.path),
+                "redaction": self.redaction.mode}
 
     def close(self) -> None:
         self.catalog.close()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from fnmatch import fnmatch
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from assistant.errors import SourceError
 from assistant.types import Document
@@ -21,11 +22,25 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_BINARY_BYTES = 200 * 1024 * 1024
 
 
-def walk_files(root: Path, suffixes) -> list[Path]:
-    """Files under `root` with one of `suffixes` (lower-case, with the dot), sorted for a stable
-    ingest order, skipping hidden files and folders (.git, editor backups)."""
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
-                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
+def walk_files(root: Path, suffixes=None, include: Sequence[str] = (), exclude: Sequence[str] = ()) -> list[Path]:
+    """Files under `root` with one of `suffixes` (lower-case, with the dot; None = any), sorted for a
+    stable ingest order, skipping hidden files and folders (.git, editor backups). `include` /
+    `exclude` are globs matched against the path relative to `root` and against the file name
+    (`*.pdf`, `contracts/*`, `*draft*`): a file must match some include (if any) and no exclude."""
+    out = []
+    for p in root.rglob("*"):
+        rel = p.relative_to(root)
+        if not p.is_file() or any(part.startswith(".") for part in rel.parts):
+            continue
+        if suffixes is not None and p.suffix.lower() not in suffixes:
+            continue
+        names = (rel.as_posix(), p.name)
+        if include and not any(fnmatch(n, g) for g in include for n in names):
+            continue
+        if any(fnmatch(n, g) for g in exclude for n in names):
+            continue
+        out.append(p)
+    return sorted(out)
 
 
 def read_text_file(path: Path) -> str:
@@ -62,19 +77,25 @@ def read_text_file(path: Path) -> str:
 
 class FileConnector:
     """Each file becomes one Document whose id is its path relative to the folder's parent
-    (`PATH/health/asthma.md` given as `PATH/health` → `health/asthma.md`), stable across runs."""
+    (`PATH/health/asthma.md` given as `PATH/health` → `health/asthma.md`), stable across runs.
+    `id_root`: for a single file found inside a folder walk, the folder its id is relative to.
+    Sources are absolute paths, so `--prune` can tell which documents came from under a folder."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+    def __init__(self, path: str | Path, *, id_root: str | Path | None = None,
+                 include: Sequence[str] = (), exclude: Sequence[str] = ()) -> None:
+        self.path = Path(path).expanduser().resolve()
+        self.id_root = Path(id_root).expanduser().resolve() if id_root else None
+        self.include, self.exclude = tuple(include), tuple(exclude)
 
     def iter_documents(self) -> Iterator[Document | Exception]:
         if not self.path.exists():
             yield SourceError(str(self.path), "path does not exist")
             return
         if self.path.is_file():
-            yield self._read(self.path, self.path.name)
+            root = self.id_root
+            yield self._read(self.path, f"{root.name}/{self.path.relative_to(root).as_posix()}" if root else self.path.name)
             return
-        for file in walk_files(self.path, SUPPORTED):
+        for file in walk_files(self.path, SUPPORTED, self.include, self.exclude):
             yield self._read(file, f"{self.path.name}/{file.relative_to(self.path).as_posix()}")
 
     def _read(self, file: Path, doc_id: str) -> Document | Exception:

@@ -31,7 +31,7 @@ def read_pdf(path: Path) -> tuple[str, str, dict]:
         raise SourceError(str(path), f"not a readable PDF ({type(exc).__name__}: {exc})") from None
     text_parts, page_starts, offset = [], [], 0
     for page_text in pages:
-        page_text = page_text.replace("\r\n", "\n").strip()
+        page_text = page_text.replace("\r\n", "\n").replace("\xa0", " ").strip()
         page_starts.append(offset)
         text_parts.append(page_text)
         offset += len(page_text) + 2

@@ -1,30 +1,25 @@
-"""Picks the connector for a path given on the command line."""
+"""Picks the connector for a path given on the command line (`auto`): by extension, then by content
+for formats that share an extension (MedQuAD / PubMed / USLM XML; PubMedQA / FHIR / ContractNLI JSON)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, Sequence
 
+from assistant.errors import SourceError
 from assistant.types import Connector, Document
 
-from .files import FileConnector, walk_files
+from .contractnli import ContractNLIConnector
+from .fhir import FHIRConnector, is_fhir_file
+from .files import SUPPORTED, FileConnector, walk_files
 from .healthcare import MedQuADConnector, PubMedQAConnector
 from .jsonl import JsonlConnector
+from .pubmed import PubMedConnector, is_pubmed_file
 from .tabular import CsvConnector
+from .uslm import USLMConnector
 
 RECORD_CONNECTORS = {".jsonl": JsonlConnector, ".csv": CsvConnector}
-
-
-class _FolderWithRecords:
-    """A folder: its documents, plus every .jsonl / .csv file in it read as records."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def iter_documents(self) -> Iterator[Document | Exception]:
-        yield from FileConnector(self.path).iter_documents()
-        for file in walk_files(self.path, RECORD_CONNECTORS):
-            yield from RECORD_CONNECTORS[file.suffix.lower()](file).iter_documents()
+_XML, _JSON = (".xml", ".xml.gz"), (".json", ".ndjson", ".json.gz", ".ndjson.gz")
 
 
 def _head(path: Path, size: int = 4096) -> str:
@@ -35,21 +30,60 @@ def _head(path: Path, size: int = 4096) -> str:
         return ""
 
 
-def _is_medquad(path: Path) -> bool:
-    files = [path] if path.is_file() else sorted(path.rglob("*.xml"))[:3]
-    return bool(files) and all("qapairs" in _head(f).lower() or "<qapair" in _head(f, 65536).lower() for f in files)
+def _structured(path: Path) -> Callable[[Path], Connector] | None:
+    """The connector class for a data file recognised by its name and first bytes, or None."""
+    name = path.name.lower()
+    if name.endswith(_XML):
+        if is_pubmed_file(path):
+            return PubMedConnector
+        head = _head(path, 65536)
+        if "<qapair" in head.lower():
+            return MedQuADConnector
+        if "schemas.gpo.gov/xml/uslm" in head or "xml.house.gov/schemas/uslm" in head:  # bills, US Code
+            return USLMConnector
+    if name.endswith(_JSON):
+        head = _head(path, 65536)
+        if '"CONTEXTS"' in head:
+            return PubMedQAConnector
+        # "file_name" precedes each contract's (long) text, so it is inside the head; "spans" may not be.
+        if '"documents"' in head and any(k in head for k in ('"file_name"', '"annotation_sets"', '"spans"')):
+            return ContractNLIConnector
+        if is_fhir_file(path):
+            return FHIRConnector
+    if path.suffix.lower() in RECORD_CONNECTORS:
+        return RECORD_CONNECTORS[path.suffix.lower()]
+    return None
 
 
-def connector_for(path: str | Path) -> Connector:
-    """`auto`: by extension, then by content for formats that share one (MedQuAD XML, PubMedQA JSON)."""
+class FolderConnector:
+    """Every file under a folder (recursively, sorted, include/exclude globs applied), each read by the
+    connector its name and content call for; documents keep ids relative to the folder."""
+
+    def __init__(self, path: str | Path, include: Sequence[str] = (), exclude: Sequence[str] = ()) -> None:
+        self.path = Path(path).expanduser().resolve()
+        self.include, self.exclude = tuple(include), tuple(exclude)
+
+    def iter_documents(self) -> Iterator[Document | Exception]:
+        files = walk_files(self.path, None, self.include, self.exclude)
+        if not files:
+            globs = f" (include {list(self.include)}, exclude {list(self.exclude)})" if self.include or self.exclude else ""
+            yield SourceError(str(self.path), f"no files found under this folder{globs}")
+            return
+        for file in files:
+            kind = _structured(file)
+            if kind is not None:
+                yield from kind(file).iter_documents()
+            elif file.suffix.lower() in SUPPORTED:
+                yield from FileConnector(file, id_root=self.path).iter_documents()
+            elif self.include:  # the user asked for this file by glob: say why it was not read
+                yield SourceError(str(file), f"unsupported file type {file.suffix or '(none)'}; expected one of "
+                                             f"{', '.join(SUPPORTED)}, .csv, .jsonl, or PubMed/MedQuAD/USLM XML, "
+                                             "PubMedQA/FHIR/ContractNLI JSON")
+
+
+def connector_for(path: str | Path, include: Sequence[str] = (), exclude: Sequence[str] = ()) -> Connector:
     path = Path(path)
     if path.is_dir():
-        return MedQuADConnector(path) if _is_medquad(path) else _FolderWithRecords(path)
-    suffix = path.suffix.lower()
-    if suffix == ".xml" and _is_medquad(path):
-        return MedQuADConnector(path)
-    if suffix == ".json" and '"CONTEXTS"' in _head(path, 65536):
-        return PubMedQAConnector(path)
-    if path.suffix.lower() in RECORD_CONNECTORS:
-        return RECORD_CONNECTORS[path.suffix.lower()](path)
-    return FileConnector(path)
+        return FolderConnector(path, include, exclude)
+    kind = _structured(path)
+    return kind(path) if kind is not None else FileConnector(path)

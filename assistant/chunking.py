@@ -26,46 +26,47 @@ class SentenceChunker:
         self.config = config or ChunkingConfig()
 
     def chunk(self, document: Document) -> list[Chunk]:
+        cfg = self.config.for_domain(document.domain)
         pieces: list[tuple[int, int, Locator]] = []
         page_starts = document.metadata.get("page_starts") or []
         spans = (_structure(document) or _sections(document.text)
-                 or clause_spans(document.text, self.config.max_chars, legal=document.domain == "legal"))
+                 or clause_spans(document.text, cfg.max_chars, legal=document.domain == "legal"))
         for start, end, locator in spans or [(0, len(document.text), Locator())]:
             # Paged sources (PDF): chunks also stop at page breaks, so each cites exactly one page.
             cuts = [start] + [p for p in page_starts if start < p < end] + [end]
             for a, b in zip(cuts, cuts[1:]):
                 loc = replace(locator, page=bisect_right(page_starts, a)) if page_starts else locator
-                pieces.extend((s, e, loc) for s, e in self._pack(document.text, a, b))
+                pieces.extend((s, e, loc) for s, e in _pack(document.text, a, b, cfg))
         return [
             Chunk(id=f"{document.id}#{i}", doc_id=document.id, text=document.text[s:e], start=s, end=e,
                   locator=loc, title=document.title, domain=document.domain, acl=document.acl)
             for i, (s, e, loc) in enumerate(pieces)
         ]
 
-    def _pack(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
-        cfg = self.config
-        sentences = [(start + s, start + e) for s, e in sentence_spans(text[start:end])]
-        sentences = [piece for s, e in sentences for piece in _hard_split(text, s, e, cfg.max_chars)]
-        chunks: list[tuple[int, int]] = []
-        i = 0
-        while i < len(sentences):
-            j = i + 1
-            while j < len(sentences) and sentences[j][1] - sentences[i][0] <= cfg.max_chars:
-                j += 1
-            # A lone heading ("2. GRANT OF RIGHTS.") is not a passage: it travels with what follows.
-            while j < len(sentences) and sentences[j - 1][1] - sentences[i][0] < cfg.min_chars:
-                j += 1
-            chunks.append((sentences[i][0], sentences[j - 1][1]))
-            if j >= len(sentences):
-                break
-            # Overlap only where the repeated sentences leave room for new ones; otherwise the next
-            # chunk would be the overlap alone.
-            back = j - cfg.overlap_sentences
-            i = back if back > i and sentences[j][1] - sentences[back][0] <= cfg.max_chars else j
-        if len(chunks) >= 2 and chunks[-1][1] - chunks[-1][0] < cfg.min_chars:
-            tail = chunks.pop()
-            chunks[-1] = (chunks[-1][0], tail[1])
-        return chunks
+
+def _pack(text: str, start: int, end: int, cfg: ChunkingConfig) -> list[tuple[int, int]]:
+    sentences = [(start + s, start + e) for s, e in sentence_spans(text[start:end])]
+    sentences = [piece for s, e in sentences for piece in _hard_split(text, s, e, cfg.max_chars)]
+    chunks: list[tuple[int, int]] = []
+    i = 0
+    while i < len(sentences):
+        j = i + 1
+        while j < len(sentences) and sentences[j][1] - sentences[i][0] <= cfg.max_chars:
+            j += 1
+        # A lone heading ("2. GRANT OF RIGHTS.") is not a passage: it travels with what follows.
+        while j < len(sentences) and sentences[j - 1][1] - sentences[i][0] < cfg.min_chars:
+            j += 1
+        chunks.append((sentences[i][0], sentences[j - 1][1]))
+        if j >= len(sentences):
+            break
+        # Overlap only where the repeated sentences leave room for new ones; otherwise the next
+        # chunk would be the overlap alone.
+        back = j - cfg.overlap_sentences
+        i = back if back > i and sentences[j][1] - sentences[back][0] <= cfg.max_chars else j
+    if len(chunks) >= 2 and chunks[-1][1] - chunks[-1][0] < cfg.min_chars:
+        tail = chunks.pop()
+        chunks[-1] = (chunks[-1][0], tail[1])
+    return chunks
 
 
 def _structure(document: Document) -> list[tuple[int, int, Locator]]:

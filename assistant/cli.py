@@ -93,6 +93,8 @@ def _ingest(args, settings: Settings) -> int:
             print("redacted: " + ", ".join(f"{n} {kind}" for kind, n in report.redactions.items()))
         for err in report.errors:
             print(f"  error: {err['source']}: {err['error']}", file=sys.stderr)
+        for warning in report.warnings:
+            print(f"  warning: {warning['source']}: {warning['warning']}", file=sys.stderr)
     return EXIT_INPUT if report.errors else EXIT_OK
 
 

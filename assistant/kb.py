@@ -12,6 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
+import numpy as np
+
 from indexes.faiss_dense import FaissDenseIndex
 
 from .catalog import Catalog
@@ -36,9 +38,11 @@ class IngestReport:
     documents_unchanged: int = 0
     documents_pruned: int = 0
     chunks_added: int = 0
+    chunks_reused: int = 0  # embeddings reused from an unchanged passage instead of computed again
     redactions: dict[str, int] = field(default_factory=dict)  # placeholder type → count, never the values
     seconds: float = 0.0
     errors: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)  # ingested, but worth a look
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -226,6 +230,10 @@ class KnowledgeBase:
             if old == digest:
                 report.documents_unchanged += 1
                 continue
+            if doc.metadata.get("encoding"):
+                report.warnings.append({"source": doc.source or doc.id, "warning": (
+                    f"not UTF-8; decoded as {doc.metadata['encoding']} (a guess): check accented characters, "
+                    "or re-save the file as UTF-8")})
             doc = self._redact(doc, report)
             try:
                 chunks = self.chunker.chunk(doc)
@@ -234,7 +242,7 @@ class KnowledgeBase:
                 continue
             todo.append((doc, digest, chunks, old is not None))
         all_chunks = [c for _, _, chunks, _ in todo for c in chunks]
-        vectors = self.embedder.encode([embedding_text(c) for c in all_chunks])
+        vectors = self._vectors(all_chunks, [doc.id for doc, _, _, existed in todo if existed], report)
         offset = 0
         for doc, digest, chunks, existed in todo:
             vecs = vectors[offset:offset + len(chunks)]
@@ -248,6 +256,24 @@ class KnowledgeBase:
             else:
                 report.documents_added += 1
         return len(documents), len(all_chunks)
+
+    def _vectors(self, chunks: list[Chunk], replaced: list[str], report: IngestReport) -> np.ndarray:
+        """Embeddings for `chunks`. A changed document usually keeps most of its passages, and corpora
+        repeat boilerplate; a passage whose embedded text is already known (in the version being
+        replaced, or earlier in this batch) reuses that vector instead of being encoded again."""
+        texts = [embedding_text(c) for c in chunks]
+        known: dict[str, np.ndarray] = {}
+        for doc_id in replaced:
+            keys = self.catalog.chunk_keys(doc_id)
+            old = self.catalog.chunks(keys)
+            for key, vector in zip(keys, self.catalog.embeddings(keys, self.dense.dimension)):
+                known[embedding_text(old[key])] = vector
+        fresh = [t for t in dict.fromkeys(texts) if t not in known]
+        known.update(zip(fresh, self.embedder.encode(fresh)))
+        report.chunks_reused += len(texts) - len(fresh)
+        if not texts:
+            return np.zeros((0, self.dense.dimension), dtype=np.float32)
+        return np.stack([known[t] for t in texts]).astype(np.float32, copy=False)
 
     def _redact(self, doc: Document, report: IngestReport) -> Document:
         if not self.redaction.applies_to(doc):

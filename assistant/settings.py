@@ -49,11 +49,23 @@ class ChunkingConfig:
     max_chars: int = 700
     overlap_sentences: int = 1
     min_chars: int = 40  # a trailing piece shorter than this is merged into the previous chunk
+    # Per-domain overrides, e.g. [chunking.domains.legal] max_chars = 1000 (clauses run longer than
+    # leaflet paragraphs); a document's `domain` picks its entry.
+    domains: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check(100 <= self.max_chars <= 20000, "chunking", "max_chars", "100..20000", self.max_chars)
         _check(0 <= self.overlap_sentences <= 5, "chunking", "overlap_sentences", "0..5", self.overlap_sentences)
         _check(0 <= self.min_chars < self.max_chars, "chunking", "min_chars", "0..max_chars-1", self.min_chars)
+        for domain, values in self.domains.items():
+            allowed = {"max_chars", "overlap_sentences", "min_chars"}
+            _check(isinstance(values, dict) and set(values) <= allowed, f"chunking.domains.{domain}",
+                   "keys", f"a table with some of {sorted(allowed)}", values)
+            self.for_domain(domain)  # validates the merged values
+
+    def for_domain(self, domain: str) -> "ChunkingConfig":
+        values = self.domains.get(domain)
+        return replace(self, domains={}, **values) if values else self
 
 
 @dataclass(frozen=True)

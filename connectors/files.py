@@ -44,8 +44,13 @@ def walk_files(root: Path, suffixes=None, include: Sequence[str] = (), exclude: 
 
 
 def read_text_file(path: Path) -> str:
-    """Decode a text file: UTF-8 (with or without BOM) first, then the best detected encoding.
-    Raises SourceError for missing, unreadable, empty, binary, oversized or undecodable files."""
+    return read_text_with_encoding(path)[0]
+
+
+def read_text_with_encoding(path: Path) -> tuple[str, str]:
+    """Decode a text file: UTF-8 (with or without BOM) first, then the best detected encoding, which is
+    returned so the ingest summary can warn about it. Raises SourceError for missing, unreadable,
+    empty, binary, oversized or undecodable files."""
     try:
         size = path.stat().st_size
         data = path.read_bytes() if size <= MAX_FILE_BYTES else b""
@@ -59,6 +64,7 @@ def read_text_file(path: Path) -> str:
     if b"\x00" in data[:8192]:
         raise SourceError(str(path), "file looks binary (it contains NUL bytes), expected text; "
                                      "convert it to .txt/.md/.html or use a connector for its format")
+    encoding = "utf-8"
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -68,11 +74,11 @@ def read_text_file(path: Path) -> str:
         if best is None:
             raise SourceError(str(path), "file is neither UTF-8 nor any text encoding that could be detected; "
                                          "re-save it as UTF-8") from None
-        text = str(best)
+        text, encoding = str(best), best.encoding
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
     if controls > max(5, len(text) // 100):
         raise SourceError(str(path), "file looks binary (many control characters), expected text")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
 
 
 class FileConnector:
@@ -125,7 +131,14 @@ def _read_any(file: Path, suffix: str) -> tuple[str, str, dict]:
                                          "limit; split it")
         return BINARY_READERS[suffix](file)
     kind = TEXT_SUFFIXES[suffix]
-    raw = read_text_file(file)
+    raw, encoding = read_text_with_encoding(file)
+    title, text, metadata = _read_text_kind(kind, raw)
+    if encoding != "utf-8":  # kept so the ingest summary can warn: a guessed encoding can garble accents
+        metadata["encoding"] = encoding
+    return title, text, metadata
+
+
+def _read_text_kind(kind: str, raw: str) -> tuple[str, str, dict]:
     if kind == "html":
         title, text = html_to_text(raw)
         return title, text, {"format": kind}

@@ -1,3 +1,4 @@
+import pytest
 from assistant.chunking import SentenceChunker
 from assistant.settings import ChunkingConfig
 from assistant.text import split_sentences
@@ -59,3 +60,19 @@ def test_numbered_headings_become_clauses_and_words_do_not():
     assert _locator("C diff infection", 2) == Locator(section="C diff infection")
     assert _locator("IV. Remedies", 2) == Locator(section="Remedies", clause="IV")
     assert _locator("Intro", 1) == Locator()
+
+
+def test_chunk_size_is_configurable_per_domain():
+    from assistant.errors import ConfigError
+    from assistant.settings import ChunkingConfig
+
+    text = " ".join(f"Sentence number {i} carries a few words of content." for i in range(60))
+    config = ChunkingConfig(max_chars=300, domains={"legal": {"max_chars": 1200}})
+    chunker = SentenceChunker(config)
+    legal = chunker.chunk(Document(id="l", text=text, domain="legal"))
+    health = chunker.chunk(Document(id="h", text=text, domain="healthcare"))
+    assert max(len(c.text) for c in legal) > 900 >= 300 >= max(len(c.text) for c in health)
+    with pytest.raises(ConfigError, match="chunking.domains.legal"):
+        ChunkingConfig(domains={"legal": {"max_size": 10}})
+    with pytest.raises(ConfigError, match="max_chars"):
+        ChunkingConfig(domains={"legal": {"max_chars": 5}})

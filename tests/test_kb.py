@@ -2,10 +2,11 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from assistant.errors import KnowledgeBaseError
-from assistant.kb import KnowledgeBase
+from assistant.kb import KnowledgeBase, embedding_text
 from assistant.settings import Settings
 from assistant.types import Document
 
@@ -21,7 +22,7 @@ def test_reingest_unchanged_is_a_noop_and_changed_is_replaced(new_kb):
     summary = again.to_dict()
     assert summary.pop("seconds") >= 0
     assert summary == {"documents_added": 0, "documents_updated": 0, "documents_unchanged": 5,
-                       "documents_pruned": 0, "chunks_added": 0, "redactions": {}, "errors": []}
+                       "documents_pruned": 0, "chunks_added": 0, "chunks_reused": 0, "redactions": {}, "errors": [], "warnings": []}
     assert kb.stats()["chunks"] == 5 and len(kb.dense) == 5
     changed = Document(id="d1", text="Completely new text about kidneys.", title="T1")
     r = kb.ingest([changed])
@@ -87,3 +88,20 @@ def test_delete_document(new_kb):
     kb.ingest(DOCS)
     assert kb.delete_document("d2") is True and kb.delete_document("d2") is False
     assert kb.stats()["documents"] == 4 and len(kb.dense) == 4
+
+
+def test_changed_document_reuses_embeddings_of_its_unchanged_passages(new_kb, embedder):
+    paragraphs = [f"## Clause {i}\n\nThe supplier shall deliver batch {i} within {i + 3} days of the order."
+                  for i in range(6)]
+    kb = new_kb()
+    first = kb.ingest([Document(id="c", title="Supply", text="\n\n".join(paragraphs))])
+    assert first.chunks_reused == 0 and first.chunks_added >= 6
+    paragraphs[2] = "## Clause 2\n\nThe buyer may inspect every batch on arrival and reject defective goods."
+    second = kb.ingest([Document(id="c", title="Supply", text="\n\n".join(paragraphs))])
+    assert second.documents_updated == 1 and (second.chunks_reused, second.chunks_added) == (5, 6)
+    # A reused vector is exactly what encoding the passage again would give.
+    keys = kb.catalog.chunk_keys("c")
+    chunks = kb.catalog.chunks(keys)
+    stored = kb.catalog.embeddings(keys, kb.dense.dimension)
+    fresh = embedder.encode([embedding_text(chunks[k]) for k in keys])
+    assert np.allclose(stored, fresh, atol=1e-5)

@@ -38,3 +38,10 @@ def test_with_overrides_validates():
     assert s.generator.adapter == "/some/dir"
     with pytest.raises(ConfigError):
         Settings().with_overrides("reliability", unsupported="hide")
+
+
+def test_toml_per_domain_chunking(tmp_path):
+    cfg = tmp_path / "a.toml"
+    cfg.write_text("[chunking]\nmax_chars = 500\n\n[chunking.domains.legal]\nmax_chars = 1000\n")
+    chunking = Settings.load(cfg, env={}).chunking
+    assert chunking.for_domain("legal").max_chars == 1000 and chunking.for_domain("healthcare").max_chars == 500

@@ -32,9 +32,17 @@ def test_encodings_are_detected(tmp_path):
     g = tmp_path / "bom.txt"
     g.write_bytes("\ufeffBOM text here.".encode("utf-8"))
     (doc,), _ = _docs(f)
-    assert "café" in doc.text and "fermé" in doc.text
+    assert "café" in doc.text and "fermé" in doc.text and doc.metadata["encoding"] != "utf-8"
     (doc,), _ = _docs(g)
-    assert doc.text == "BOM text here."
+    assert doc.text == "BOM text here." and "encoding" not in doc.metadata
+
+
+def test_non_utf8_file_is_ingested_with_a_warning(new_kb, tmp_path):
+    f = tmp_path / "latin.txt"
+    f.write_bytes("Le café est fermé le dimanche. Les pâtisseries sont très appréciées à Noël.".encode("cp1252"))
+    report = new_kb().ingest(FileConnector(f).iter_documents())
+    assert report.documents_added == 1 and not report.errors
+    assert len(report.warnings) == 1 and "not UTF-8" in report.warnings[0]["warning"]
 
 
 def test_bad_inputs_become_errors_with_reasons(tmp_path):

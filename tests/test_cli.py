@@ -38,7 +38,7 @@ def test_ingest_json_summary_and_exit_codes(tmp_path):
     assert "Traceback" not in mixed.stderr
 
     usage = run("ingest", "--kb", kb)
-    assert usage.returncode == 2 and "usage" in usage.stderr
+    assert usage.returncode == 2 and "nothing to ingest" in usage.stderr
 
 
 def test_user_mistakes_exit_2_without_traceback(tmp_path):

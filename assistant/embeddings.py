@@ -45,7 +45,7 @@ class Embedder:
         from .onnx_embedder import OnnxEmbedder
 
         model = OnnxEmbedder(embedder_path(self.config.model), self._base_identity,
-                             max_seq_length=self.config.max_seq_length, batch_size=self.config.batch_size)
+                             max_seq_length=self.config.max_seq_length)
         model.load()
         return model
 

@@ -130,10 +130,12 @@ class KnowledgeBase:
                 f"asked for. Documents already indexed cannot be re-redacted in place: ingest into a new --kb "
                 f"directory with --redact {redaction}, or leave the option out.")
         if model != self.embedder.identity:
+            name, _, backend = model.partition("+")  # identities read "model" or "model+onnx-int8"
             raise KnowledgeBaseError(
                 f"knowledge base {self.path} was built with embedding model {model!r} (dimension {dim}), but the "
-                f"settings ask for {self.embedder.identity!r}. Set [embedding] model = {model!r} "
-                f"(or ASSISTANT_EMBEDDING_MODEL) to use this KB, or ingest into a new --kb directory.")
+                f"settings ask for {self.embedder.identity!r}. Set [embedding] model = {name!r} and backend = "
+                f"{backend or 'torch'!r} (or ASSISTANT_EMBEDDING_MODEL / ASSISTANT_EMBEDDING_BACKEND) to use "
+                f"this KB, or ingest into a new --kb directory.")
         return manifest
 
     def check_dimension(self) -> None:

@@ -123,16 +123,17 @@ def test_identity_differs_between_backends():
 
 
 def test_onnx_int8_vectors_agree_with_torch(embedder, onnx_embedder):
-    # Measured on these 50: mean 0.996, min 0.99. 0.98 leaves room for other CPUs' int8 kernels while
+    # Measured on these 50: mean 0.996, min 0.995. 0.98 leaves room for other CPUs' int8 kernels while
     # still failing a broken export (those land far below 0.9).
     a, b = onnx_embedder.encode(SENTENCES), embedder.encode(SENTENCES)
     assert a.shape == (50, 384) and a.dtype == np.float32 and onnx_embedder.dimension == 384
     assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-4)
     cos = _cosines(a, b)
     assert cos.min() >= 0.98 and cos.mean() >= 0.99, (cos.min(), cos.mean())
-    # Batched in length order internally; results come back in the caller's order.
+    # A text's vector does not depend on what it is embedded with, nor on the order.
     order = np.random.default_rng(0).permutation(len(SENTENCES))
     assert np.allclose(onnx_embedder.encode([SENTENCES[i] for i in order]), a[order], atol=1e-5)
+    assert np.allclose(onnx_embedder.encode([SENTENCES[7]]), a[7], atol=1e-5)
     assert onnx_embedder.encode([]).shape == (0, 384)
 
 
@@ -181,7 +182,7 @@ def test_an_interrupted_export_leaves_no_cache(tmp_path, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(oe, "export_int8", dies_halfway)
-    model = oe.OnnxEmbedder(embedder_path(BUNDLED_EMBEDDER), BUNDLED_EMBEDDER, 256, 32, cache_root=tmp_path)
+    model = oe.OnnxEmbedder(embedder_path(BUNDLED_EMBEDDER), BUNDLED_EMBEDDER, 256, cache_root=tmp_path)
     with pytest.raises(KeyboardInterrupt):
         model.load()
     assert not model.cache.exists() and list((tmp_path / "embeddings").iterdir()) == []
@@ -219,7 +220,6 @@ def test_pooling_follows_the_model_config(tmp_path):
         read_pooling(tmp_path)
 
 
-@pytest.mark.slow
 def test_a_cls_pooling_model_exports_and_agrees_with_torch(tmp_path, monkeypatch, embedder):
     import json
 
@@ -239,3 +239,20 @@ def test_a_cls_pooling_model_exports_and_agrees_with_torch(tmp_path, monkeypatch
     mean_pooled = embedder.encode(texts)
     assert _cosines(a, b).min() >= 0.97
     assert _cosines(b, mean_pooled).max() < 0.99  # the pooling really changed, so the check above means something
+
+
+def test_a_stale_cache_is_rebuilt_in_place(onnx_cache, tmp_path):
+    import json
+    import shutil
+
+    from assistant.onnx_embedder import STAMP_FILE, OnnxEmbedder
+
+    shutil.copytree(onnx_cache[0] / "embeddings", tmp_path / "embeddings")
+    model = OnnxEmbedder(embedder_path(BUNDLED_EMBEDDER), BUNDLED_EMBEDDER, 256, cache_root=tmp_path)
+    stamp = json.loads((model.cache / STAMP_FILE).read_text())
+    stamp["versions"]["onnxruntime"] = "0.0-old"
+    (model.cache / STAMP_FILE).write_text(json.dumps(stamp))
+    model.load()
+    assert model.exported and json.loads((model.cache / STAMP_FILE).read_text())["versions"]["onnxruntime"] != "0.0-old"
+    assert [p.name for p in (tmp_path / "embeddings").iterdir()] == [model.cache.name]  # no temp or old folder left
+    assert model.encode(["Fees are due in 30 days."]).shape == (1, 384)

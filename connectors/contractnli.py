@@ -11,6 +11,8 @@ from typing import Any, Iterator, Sequence
 from assistant.errors import SourceError
 from assistant.types import Chunk, Document
 
+from .files import read_json_file
+
 DOMAIN = "legal"
 # The released train.json is about 10 MB; a file far larger than that is not one ContractNLI split.
 CONTRACTNLI_MAX_BYTES = 200 * 1024 * 1024
@@ -36,18 +38,10 @@ class ContractNLIConnector:
     def iter_documents(self) -> Iterator[Document | Exception]:
         where = str(self.path)
         try:
-            size = self.path.stat().st_size
-            if size > CONTRACTNLI_MAX_BYTES:
-                yield SourceError(where, f"file is {size / 1e6:.0f} MB, over the {CONTRACTNLI_MAX_BYTES // 10**6} "
-                                         "MB limit; a ContractNLI split is about 10 MB, is this the right file?")
-                return
-            data = json.loads(self.path.read_bytes().decode("utf-8-sig"))
-        except (OSError, UnicodeDecodeError) as exc:
-            yield SourceError(where, f"could not read file, expected a UTF-8 ContractNLI JSON file: {exc}")
-            return
-        except json.JSONDecodeError as exc:
-            yield SourceError(where, f"malformed JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
-                                     'expected a ContractNLI split {"documents": [...], "labels": {...}}')
+            data = read_json_file(self.path, CONTRACTNLI_MAX_BYTES,
+                                  'a ContractNLI split {"documents": [...], "labels": {...}}')
+        except SourceError as exc:
+            yield exc
             return
         documents = data.get("documents") if isinstance(data, dict) else None
         if not isinstance(documents, list):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 from assistant.errors import SourceError
 from assistant.types import Document
@@ -79,6 +80,22 @@ def read_text_with_encoding(path: Path) -> tuple[str, str]:
     if controls > max(5, len(text) // 100):
         raise SourceError(str(path), "file looks binary (many control characters), expected text")
     return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
+
+
+def read_json_file(path: Path, max_bytes: int, expected: str) -> Any:
+    """A whole (UTF-8) JSON file parsed, or SourceError naming `expected` (e.g. 'a ContractNLI split
+    {"documents": [...]}') when it is missing, too big, not UTF-8 or malformed."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SourceError(str(path), f"file is {size / 1e6:.0f} MB, over the {max_bytes // 10**6} MB limit "
+                                         f"for one JSON file; expected {expected}; split it")
+        return json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(str(path), f"could not read file, expected {expected} in UTF-8: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise SourceError(str(path), f"malformed JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
+                                     f"expected {expected}") from None
 
 
 class FileConnector:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any, Iterator
@@ -12,7 +11,7 @@ from lxml import etree
 from assistant.errors import SourceError
 from assistant.types import Document
 
-from .files import MAX_FILE_BYTES, walk_files
+from .files import MAX_FILE_BYTES, read_json_file, walk_files
 
 PUBMEDQA_MAX_BYTES = 200 * 1024 * 1024
 DOMAIN = "healthcare"
@@ -123,18 +122,9 @@ class PubMedQAConnector:
     def iter_documents(self) -> Iterator[Document | Exception]:
         where = str(self.path)
         try:
-            size = self.path.stat().st_size
-            if size > PUBMEDQA_MAX_BYTES:
-                yield SourceError(where, f"file is {size / 1e6:.0f} MB, over the {PUBMEDQA_MAX_BYTES // 10**6} MB "
-                                         "limit for one PubMedQA file; split it into smaller JSON objects")
-                return
-            data = json.loads(self.path.read_bytes().decode("utf-8-sig"))
-        except (OSError, UnicodeDecodeError) as exc:
-            yield SourceError(where, f"could not read file, expected a UTF-8 PubMedQA JSON file: {exc}")
-            return
-        except json.JSONDecodeError as exc:
-            yield SourceError(where, f"malformed JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
-                                     "expected an object keyed by PubMed id")
+            data = read_json_file(self.path, PUBMEDQA_MAX_BYTES, "a PubMedQA JSON object keyed by PubMed id")
+        except SourceError as exc:
+            yield exc
             return
         if not isinstance(data, dict):
             yield SourceError(where, f"expected a JSON object keyed by PubMed id, found {type(data).__name__}")

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-import numpy as np
 
 from ..embeddings import Embedder
 from ..text import content_words, numbers, split_sentences

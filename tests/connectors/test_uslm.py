@@ -1,7 +1,6 @@
 import re
 from pathlib import Path
 
-import pytest
 
 from assistant.chunking import SentenceChunker
 from assistant.errors import SourceError

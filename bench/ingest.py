@@ -1,0 +1,120 @@
+"""Ingest throughput on real corpora: this pipeline against the common LangChain baseline, same process.
+
+Corpus: the CUAD contract texts and one MedQuAD collection from ../shared/data.
+Baseline: RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200) + HuggingFaceEmbeddings on
+the same bundled all-MiniLM-L6-v2 + FAISS.from_documents, given the texts already read (its parsing is
+not timed, which flatters it).
+Ours: `KnowledgeBase.ingest` straight from the files: parsing in a background thread, clause/section-
+aware chunking, embedding, FAISS + the SQLite catalog with FTS5, for each embedding backend asked for.
+
+Both embedders are loaded before timing. Figures: chunks/s (what the issue asks for) and MB of source
+text per second (which does not depend on how big each side's chunks are).
+
+    .venv/bin/python bench/ingest.py [--contracts 120] [--medquad 5_NIDDK_QA] [--backends torch,onnx-int8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.embeddings import Embedder  # noqa: E402
+from assistant.kb import KnowledgeBase  # noqa: E402
+from assistant.models import embedder_path  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+from connectors import FileConnector, MedQuADConnector  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def sources(contracts: int, medquad: str) -> list[tuple[object, str]]:
+    cuad = sorted((SHARED / "cuad" / "full_contract_txt").glob("*.txt"))[:contracts]
+    collection = SHARED / "medquad" / medquad
+    if not cuad or not collection.is_dir():
+        sys.exit(f"bench/ingest.py needs {SHARED}/cuad/full_contract_txt and {collection}; absent here")
+    return [(FileConnector(p), "legal") for p in cuad] + [(MedQuADConnector(collection), "healthcare")]
+
+
+def read_all(items: list[tuple[object, str]]) -> list[tuple[str, dict]]:
+    texts = []
+    for connector, domain in items:
+        for doc in connector.iter_documents():
+            if not isinstance(doc, Exception):
+                texts.append((doc.text, {"id": doc.id, "domain": domain}))
+    return texts
+
+
+def baseline(texts: list[tuple[str, dict]]) -> dict:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # langchain_community's deprecation notices
+        from langchain_community.embeddings import HuggingFaceEmbeddings
+        from langchain_community.vectorstores import FAISS
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+        embeddings = HuggingFaceEmbeddings(model_name=str(embedder_path("bundled:all-MiniLM-L6-v2")),
+                                           model_kwargs={"device": "cpu"})
+        embeddings.embed_query("warm up")
+    started = time.perf_counter()
+    splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
+    docs = splitter.create_documents([t for t, _ in texts], metadatas=[m for _, m in texts])
+    FAISS.from_documents(docs, embeddings)
+    return {"chunks": len(docs), "seconds": time.perf_counter() - started}
+
+
+def ours(items: list[tuple[object, str]], backend: str) -> dict:
+    settings = Settings().with_overrides("embedding", backend=backend)
+    embedder = Embedder(settings.embedding)
+    embedder.warm_up()
+    embedder.encode(["warm up"])
+    with tempfile.TemporaryDirectory() as tmp:
+        kb = KnowledgeBase(Path(tmp) / "kb", settings, create=True, embedder=embedder, redaction="off")
+        started = time.perf_counter()
+        for connector, domain in items:
+            kb.ingest(connector.iter_documents(), domain=domain)
+        seconds = time.perf_counter() - started
+        chunks = kb.stats()["chunks"]
+        kb.close()
+    return {"chunks": chunks, "seconds": seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--contracts", type=int, default=120, help="how many CUAD contracts (sorted by name)")
+    parser.add_argument("--medquad", default="5_NIDDK_QA", help="MedQuAD collection folder")
+    parser.add_argument("--backends", default="torch,onnx-int8", help="our embedding backends to time")
+    args = parser.parse_args()
+    items = sources(args.contracts, args.medquad)
+    texts = read_all(items)
+    megabytes = sum(len(t) for t, _ in texts) / 1e6
+    print(f"corpus: {args.contracts} CUAD contracts + MedQuAD {args.medquad}: {len(texts)} documents, "
+          f"{megabytes:.2f} M characters", flush=True)
+
+    results = {"langchain baseline": baseline(texts)}
+    print(f"langchain baseline done: {results['langchain baseline']}", flush=True)
+    for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
+        results[f"ours ({backend})"] = ours(items, backend)
+        print(f"ours ({backend}) done: {results[f'ours ({backend})']}", flush=True)
+
+    base = results["langchain baseline"]
+    base_cps, base_mbs = base["chunks"] / base["seconds"], megabytes / base["seconds"]
+    print(f"\n{'pipeline':<22}{'chunks':>8}{'seconds':>9}{'chunks/s':>10}{'× base':>8}{'MB/s':>8}{'× base':>8}")
+    summary = {}
+    for name, r in results.items():
+        cps, mbs = r["chunks"] / r["seconds"], megabytes / r["seconds"]
+        summary[name] = {**r, "chunks_per_s": round(cps, 1), "mb_per_s": round(mbs, 4),
+                         "chunks_per_s_ratio": round(cps / base_cps, 2), "mb_per_s_ratio": round(mbs / base_mbs, 2)}
+        print(f"{name:<22}{r['chunks']:>8}{r['seconds']:>9.1f}{cps:>10.1f}{cps / base_cps:>8.2f}"
+              f"{mbs:>8.3f}{mbs / base_mbs:>8.2f}")
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

@@ -69,6 +69,29 @@ class ChunkingConfig:
 
 
 @dataclass(frozen=True)
+class IndexConfig:
+    backend: str = "faiss"  # "faiss" (files in the KB directory) or "chroma"
+    kind: str = "auto"  # FAISS: "flat" (exact), "hnsw", "ivf", or "auto" = flat up to exact_limit vectors
+    exact_limit: int = 200_000
+    hnsw_m: int = 32
+    ef_search: int = 128  # HNSW search breadth: higher = better recall, slower
+    nprobe: int = 16  # IVF lists visited per query
+    mmap: bool = False  # FAISS: memory-map the index file instead of reading it into RAM
+    chroma_url: str = ""  # "" = embedded Chroma in the KB directory; "http://host:8000" = a Chroma server
+    chroma_collection: str = ""  # default: derived from the KB directory name
+
+    def __post_init__(self) -> None:
+        _check(self.backend in ("faiss", "chroma"), "index", "backend", "'faiss' or 'chroma'", self.backend)
+        _check(self.kind in ("auto", "flat", "hnsw", "ivf"), "index", "kind", "auto, flat, hnsw or ivf", self.kind)
+        _check(1000 <= self.exact_limit <= 10**9, "index", "exact_limit", "1000..1e9", self.exact_limit)
+        _check(4 <= self.hnsw_m <= 128, "index", "hnsw_m", "4..128", self.hnsw_m)
+        _check(8 <= self.ef_search <= 4096, "index", "ef_search", "8..4096", self.ef_search)
+        _check(1 <= self.nprobe <= 4096, "index", "nprobe", "1..4096", self.nprobe)
+        _check(not self.chroma_url or self.chroma_url.startswith(("http://", "https://")), "index", "chroma_url",
+               "'' (embedded) or an http(s):// URL of a Chroma server", self.chroma_url)
+
+
+@dataclass(frozen=True)
 class RetrievalConfig:
     top_k: int = 4  # passages given to the generator
     candidates: int = 40  # per retriever, before fusion
@@ -122,6 +145,7 @@ class ReliabilityConfig:
 class Settings:
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
     chunking: ChunkingConfig = field(default_factory=ChunkingConfig)
+    index: IndexConfig = field(default_factory=IndexConfig)
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     reliability: ReliabilityConfig = field(default_factory=ReliabilityConfig)

@@ -80,6 +80,28 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class SearchFilter:
+    """Which chunks a search may return. Empty fields do not filter. `groups` are the caller's ACL
+    groups: a document with an empty `acl` is visible to everyone, otherwise only to callers sharing
+    one of its groups. `groups=None` means no ACL check (a trusted local caller); `groups=()` means an
+    anonymous caller, who sees only documents without an ACL. Dates compare as ISO strings against
+    the document's `metadata["date"]` (documents without a date are excluded by a date bound)."""
+
+    domains: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()  # exact Document.source values, or prefixes ending in "/" or "*"
+    doc_types: tuple[str, ...] = ()  # metadata["format"] or metadata["doc_type"]: "pdf", "contract", ...
+    doc_ids: tuple[str, ...] = ()
+    date_from: str | None = None
+    date_to: str | None = None
+    groups: tuple[str, ...] | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.domains or self.sources or self.doc_types or self.doc_ids or self.date_from
+                    or self.date_to) and self.groups is None
+
+
+@dataclass(frozen=True)
 class Citation:
     """Answer marker `[n]` → the chunk it points at."""
 

@@ -52,10 +52,15 @@ class FaissDenseIndex:
         if len(keys):
             self.index.remove_ids(np.asarray(list(keys), dtype=np.int64))
 
-    def search(self, vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
-        if len(self) == 0:
+    def search(self, vectors: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[list[tuple[int, float]]]:
+        n = len(self) if allowed is None else min(len(self), len(allowed))
+        if n == 0:
             return [[] for _ in range(len(vectors))]
-        scores, ids = self.index.search(np.ascontiguousarray(vectors, dtype=np.float32), min(k, len(self)))
+        params = None
+        if allowed is not None:
+            # Pre-filter inside FAISS: only permitted ids are scored, so k permitted hits come back.
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64)))
+        scores, ids = self.index.search(np.ascontiguousarray(vectors, dtype=np.float32), min(k, n), params=params)
         return [[(int(i), float(s)) for i, s in zip(row_ids, row_scores) if i >= 0]
                 for row_ids, row_scores in zip(ids, scores)]
 

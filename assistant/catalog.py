@@ -4,6 +4,7 @@ It is the source of truth; the dense index can always be rebuilt from it."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -15,7 +16,7 @@ import numpy as np
 from indexes.fts5_sparse import FTS5SparseIndex
 
 from .errors import KnowledgeBaseError
-from .types import Chunk, Document, Locator
+from .types import Chunk, Document, Locator, SearchFilter
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -72,6 +73,9 @@ class Catalog:
         except sqlite3.DatabaseError as exc:
             raise KnowledgeBaseError(f"catalog {self.path} is not a readable SQLite database ({exc})") from None
         self.sparse = FTS5SparseIndex(self.conn)
+        # PRAGMA data_version only moves on other connections' commits; this counts our own.
+        self._writes = 0
+        self._allowed: dict[tuple, tuple[tuple[int, int], np.ndarray]] = {}
 
     def create(self) -> None:
         self.conn.executescript(_SCHEMA)
@@ -111,6 +115,33 @@ class Catalog:
                                  locator=Locator.from_dict(json.loads(locator)), title=title, domain=domain,
                                  acl=tuple(json.loads(acl)))
         return out
+
+    def allowed_keys(self, filters: SearchFilter | None) -> np.ndarray | None:
+        """The sorted, read-only int64 chunk keys `filters` permits, or None when it restricts nothing.
+
+        Resolved here, in SQL, because the catalog is the only place that knows every chunk's document
+        metadata and ACL; the indexes then search within these keys before cutting k. Parsing every
+        document's JSON costs ~1 µs, so results are cached per filter until the catalog changes."""
+        if filters is None or filters.is_empty:
+            return None
+        key = _cache_key(filters)
+        version = (self.conn.execute("PRAGMA data_version").fetchone()[0], self._writes)
+        cached = self._allowed.get(key)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        where, params = filter_condition(filters)
+        # CROSS JOIN keeps documents as the outer loop: the JSON functions run once per document, and
+        # each passing document's chunks come from the chunks_doc index.
+        row = self.conn.execute(
+            "SELECT json_group_array(c.key) FROM documents d CROSS JOIN chunks c ON c.doc_id = d.id "
+            f"WHERE {where}", params).fetchone()
+        keys = np.asarray(json.loads(row[0]), dtype=np.int64)
+        keys.sort()
+        keys.flags.writeable = False  # shared by every caller of the cache
+        if len(self._allowed) >= ALLOWED_CACHE_SIZE:
+            self._allowed.pop(next(iter(self._allowed)))
+        self._allowed[key] = (version, keys)
+        return keys
 
     def documents(self) -> list[DocumentRecord]:
         rows = self.conn.execute(
@@ -154,6 +185,7 @@ class Catalog:
                 added.append(int(cur.lastrowid))
             self.sparse.add((key, document.title, c.locator.label(), c.text) for key, c in zip(added, chunks))
             self.conn.execute("COMMIT")
+            self._writes += 1
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
@@ -164,6 +196,7 @@ class Catalog:
         try:
             removed = self._delete(doc_id)
             self.conn.execute("COMMIT")
+            self._writes += 1
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
@@ -175,6 +208,77 @@ class Catalog:
         self.conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
         self.conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
         return keys
+
+
+ALLOWED_CACHE_SIZE = 64  # distinct filters (≈ callers' group sets) whose permitted keys are kept
+_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2}([T ]\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?)?)?)?")
+
+
+def filter_condition(filters: SearchFilter) -> tuple[str, list[str | int]]:
+    """A SQL condition over `documents d` that holds exactly for the documents `filters` permits."""
+    terms: list[str] = ["1"]
+    params: list[str | int] = []
+
+    def one_of(expression: str, values: tuple[str, ...], fold: bool = False) -> None:
+        terms.append(f"{expression} IN ({','.join('?' * len(values))})")
+        params.extend(v.lower() if fold else v for v in values)
+
+    if filters.domains:
+        # Domains and document types are labels people type in varying case ("Legal", "PDF").
+        one_of("lower(d.domain)", filters.domains, fold=True)
+    if filters.doc_ids:
+        one_of("d.id", filters.doc_ids)
+    if filters.sources:
+        exact = tuple(s for s in filters.sources if not s.endswith(("/", "*")))
+        prefixes = [s[:-1] if s.endswith("*") else s for s in filters.sources if s.endswith(("/", "*"))]
+        # substr, not LIKE: LIKE folds ASCII case and treats % and _ in paths as wildcards.
+        options = [f"d.source IN ({','.join('?' * len(exact))})"] if exact else []
+        options += ["substr(d.source, 1, ?) = ?"] * len(prefixes)
+        terms.append("(" + " OR ".join(options) + ")")
+        params.extend(exact)
+        for prefix in prefixes:
+            params.extend((len(prefix), prefix))
+    if filters.doc_types:
+        values = tuple(t.lower() for t in filters.doc_types)
+        marks = ",".join("?" * len(values))
+        terms.append(f"(lower(json_extract(d.metadata, '$.format')) IN ({marks}) "
+                     f"OR lower(json_extract(d.metadata, '$.doc_type')) IN ({marks}))")
+        params.extend(values + values)
+    # A bound compares at its own precision: --until 2024-03 keeps 2024-03-31T10:00, --since 2024 keeps
+    # 2024-01-05. Integer years in metadata are cast to text; an empty or missing date never passes.
+    date = "NULLIF(CAST(json_extract(d.metadata, '$.date') AS TEXT), '')"
+    for bound, op in ((filters.date_from, ">="), (filters.date_to, "<=")):
+        if bound is not None:
+            terms.append(f"substr({date}, 1, ?) {op} ?")
+            params.extend((len(_check_date(bound)), bound))
+    if filters.groups is not None:
+        # An empty ACL is public; otherwise the caller must share a group with the document.
+        groups = tuple(filters.groups)
+        shared = (f" OR EXISTS (SELECT 1 FROM json_each(d.acl) g WHERE g.value IN ({','.join('?' * len(groups))}))"
+                  if groups else "")
+        terms.append(f"(json_array_length(d.acl) = 0{shared})")
+        params.extend(groups)
+    return " AND ".join(terms), params
+
+
+def _cache_key(filters: SearchFilter) -> tuple:
+    """The filter as a hashable key; also rejects a bare string where a tuple belongs, which would
+    otherwise be read as its characters ("ab" → groups "a" and "b")."""
+    key = []
+    for name in ("domains", "sources", "doc_types", "doc_ids", "groups"):
+        value = getattr(filters, name)
+        if isinstance(value, str):
+            raise KnowledgeBaseError(f"SearchFilter.{name} must be a tuple of strings, found the string {value!r}; "
+                                     f"write {name}=({value!r},)")
+        key.append(None if value is None else tuple(value))
+    return (*key, filters.date_from, filters.date_to)
+
+
+def _check_date(value: str) -> str:
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        raise KnowledgeBaseError(f"date filter {value!r} is not an ISO date; expected YYYY, YYYY-MM, YYYY-MM-DD "
+                                 "or YYYY-MM-DDTHH:MM[:SS], e.g. 2024-03-15")
+    return value
 
 
 def _batches(items: list, size: int) -> Iterable[list]:

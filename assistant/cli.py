@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
 from .errors import AssistantError
 from .settings import Settings
+from .types import SearchFilter
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=10)
     p.add_argument("--queries", help='JSONL file of {"id", "query"}; one JSON line of hits per query')
     p.add_argument("--json", action="store_true")
+    _add_filter_arguments(p)
 
     p = sub.add_parser("ask", help="answer a question with citations")
     p.add_argument("question", nargs="?")
@@ -54,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--adapter", help="PEFT LoRA adapter directory to apply to the generator")
     p.add_argument("--questions", help='JSONL file of {"id", "question"}; one JSON answer line per question')
     p.add_argument("--json", action="store_true")
+    _add_filter_arguments(p)
 
     for name, text in (("serve", "serve the web page"), ("demo", "build the bundled demo KB if needed, then serve")):
         p = sub.add_parser(name, help=text)
@@ -62,6 +67,52 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--port", type=int, default=7860)
         p.add_argument("--adapter")
     return parser
+
+
+def _add_filter_arguments(p: argparse.ArgumentParser) -> None:
+    f = p.add_argument_group("filters",
+                             "applied inside the search: k hits come back whenever k permitted passages exist")
+    f.add_argument("--domain", action="append", default=[], metavar="D", help="only documents of domain D (repeatable)")
+    f.add_argument("--source", action="append", default=[], metavar="S",
+                   help="only documents whose source is S, or starts with S when S ends in / or * (repeatable)")
+    f.add_argument("--doc-type", action="append", default=[], metavar="T",
+                   help="only documents whose metadata format or doc_type is T, e.g. pdf (repeatable)")
+    f.add_argument("--since", metavar="DATE",
+                   help="only documents whose metadata date is on or after DATE (YYYY[-MM[-DD]])")
+    f.add_argument("--until", metavar="DATE", help="only documents whose metadata date is on or before DATE")
+    acl = f.add_mutually_exclusive_group()
+    acl.add_argument("--group", action="append", metavar="G",
+                     help="ACL group of the caller (repeatable): documents with an ACL are shown only to a caller "
+                          "sharing one of its groups. Without --group or --public-only no ACL is checked")
+    acl.add_argument("--public-only", action="store_true",
+                     help="a caller in no group: only documents without an ACL")
+
+
+def _filters(args) -> SearchFilter | None:
+    """The SearchFilter the flags describe, or None when none was given."""
+    for flag, value in (("--since", args.since), ("--until", args.until)):
+        if value is not None and not DATE.fullmatch(value):
+            raise AssistantError(f"{flag} expects an ISO date YYYY, YYYY-MM or YYYY-MM-DD, found {value!r}; "
+                                 f"e.g. {flag} 2024-03-15")
+    groups = tuple(args.group) if args.group else (() if args.public_only else None)
+    filters = SearchFilter(domains=tuple(args.domain), sources=tuple(_source(s) for s in args.source),
+                           doc_types=tuple(args.doc_type),
+                           date_from=args.since, date_to=args.until, groups=groups)
+    return None if filters.is_empty else filters
+
+
+def _source(value: str) -> str:
+    """File documents store their resolved absolute path as source, so a path given here that exists is
+    resolved the same way; a folder means everything under it. Other sources ("sql:notes") stay as typed."""
+    star = value.endswith("*")
+    core = value[:-1] if star else value
+    path = Path(core).expanduser()
+    if not core or not path.exists():
+        return value
+    resolved = str(path.resolve())
+    if path.is_dir() and not star:
+        resolved = resolved.rstrip("/") + "/"
+    return resolved + ("*" if star else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,15 +158,16 @@ def _search(args, settings: Settings) -> int:
         raise AssistantError("give either a QUERY or --queries FILE.jsonl, not both or neither")
     if not 1 <= args.k <= 1000:
         raise AssistantError(f"-k must be between 1 and 1000, found {args.k}")
+    filters = _filters(args)
     retriever = HybridRetriever(KnowledgeBase(args.kb, settings))
     if args.queries:
         items, failed = _read_batch(args.queries, "query")
         for start in range(0, len(items), 64):
             batch = items[start:start + 64]
-            for (qid, query), hits in zip(batch, retriever.search_many([q for _, q in batch], args.k)):
+            for (qid, query), hits in zip(batch, retriever.search_many([q for _, q in batch], args.k, filters)):
                 print(json.dumps({"id": qid, "hits": [hit_to_dict(h) for h in hits]}, ensure_ascii=False), flush=True)
         return EXIT_INPUT if failed else EXIT_OK
-    hits = retriever.search(_check_text(args.query), args.k)
+    hits = retriever.search(_check_text(args.query), args.k, filters)
     if args.json:
         print(json.dumps({"hits": [hit_to_dict(h) for h in hits]}, ensure_ascii=False))
     else:
@@ -133,13 +185,15 @@ def _ask(args, settings: Settings) -> int:
 
     if bool(args.question) == bool(args.questions):
         raise AssistantError("give either a QUESTION or --questions FILE.jsonl, not both or neither")
+    filters = _filters(args)
     assistant = Assistant(KnowledgeBase(args.kb, settings))
     if args.questions:
         items, failed = _read_batch(args.questions, "question")
         for qid, question in items:
-            print(json.dumps({"id": qid, **answer_to_dict(assistant.ask(question))}, ensure_ascii=False), flush=True)
+            answer = assistant.ask(question, filters)
+            print(json.dumps({"id": qid, **answer_to_dict(answer)}, ensure_ascii=False), flush=True)
         return EXIT_INPUT if failed else EXIT_OK
-    answer = assistant.ask(_check_text(args.question))
+    answer = assistant.ask(_check_text(args.question), filters)
     if args.json:
         print(json.dumps(answer_to_dict(answer), ensure_ascii=False))
         return EXIT_OK

@@ -10,7 +10,7 @@ from .kb import KnowledgeBase
 from .reliability import AnswerChecker, SupportScorer
 from .reliability.checks import NOT_FOUND
 from .retrieval import HybridRetriever
-from .types import Answer, Generator, Hit
+from .types import Answer, Generator, Hit, SearchFilter
 
 MAX_QUESTION_CHARS = 4000
 
@@ -31,14 +31,16 @@ class Assistant:
         self.kb.reconcile(save=False)
         self.generator.warm_up()
 
-    def search(self, query: str, k: int | None = None) -> list[Hit]:
-        return self.retriever.search(_clean(query), k)
+    def search(self, query: str, k: int | None = None, filters: SearchFilter | None = None) -> list[Hit]:
+        return self.retriever.search(_clean(query), k, filters)
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, filters: SearchFilter | None = None) -> Answer:
+        """`filters` (metadata, and the caller's ACL groups) restrict the passages retrieved, so a
+        passage the caller may not see never reaches the generator, the citations or `closest`."""
         question = _clean(question)
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        hits = self.retriever.search(question)
+        hits = self.retriever.search(question, filters=filters)
         timings["retrieve"] = time.perf_counter() - started
         best = max((h.relevance for h in hits), default=-1.0)
         if best < self.settings.retrieval.min_relevance:

@@ -3,9 +3,12 @@ entries change in the same transaction."""
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from typing import Iterable, Sequence
+
+import numpy as np
 
 from assistant.text import STOPWORDS
 
@@ -33,17 +36,35 @@ class FTS5SparseIndex:
     def keys(self) -> set[int]:
         return {r[0] for r in self.conn.execute(f"SELECT rowid FROM {self.table}")}
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """(chunk key, BM25 score ≥ 0, higher is better). Any word may match (OR), so messy
-        questions still find passages; BM25 ranks those matching more and rarer words first."""
-        expr = match_expression(query)
-        if not expr:
-            return []
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(chunk key, BM25 score ≥ 0, higher is better), only keys in `allowed` when given. Any word
+        may match (OR), so messy questions still find passages; BM25 ranks those matching more and
+        rarer words first."""
+        return self.search_many([query], k, allowed)[0]
+
+    def search_many(self, queries: Sequence[str], k: int,
+                    allowed: np.ndarray | None = None) -> list[list[tuple[int, float]]]:
+        """`search` per query, converting `allowed` for SQLite once for all of them."""
+        if allowed is not None and len(allowed) == 0:
+            return [[] for _ in queries]
         # Title and section matches count double: they name what a passage is about.
-        rows = self.conn.execute(
-            f"SELECT rowid, bm25({self.table}, 2.0, 2.0, 1.0) FROM {self.table} "
-            f"WHERE {self.table} MATCH ? ORDER BY bm25({self.table}, 2.0, 2.0, 1.0) LIMIT ?", (expr, k))
-        return [(int(key), -float(score)) for key, score in rows]
+        rank = f"bm25({self.table}, 2.0, 2.0, 1.0)"
+        sql = f"SELECT rowid, {rank} FROM {self.table} WHERE {self.table} MATCH ?"
+        extra: tuple[str, ...] = ()
+        if allowed is not None:
+            # The permitted keys filter inside the query, before ORDER BY ... LIMIT, so k permitted
+            # hits come back. One JSON parameter, not a temp table: no shared state on a connection
+            # other threads use, and no limit on bound variables. The unary + keeps SQLite from
+            # handing the IN list to FTS5 as rowid lookups, which runs the MATCH once per key.
+            sql += " AND +rowid IN (SELECT value FROM json_each(?))"
+            extra = (json.dumps(np.asarray(allowed, dtype=np.int64).tolist()),)
+        sql += f" ORDER BY {rank} LIMIT ?"
+        out = []
+        for query in queries:
+            expr = match_expression(query)
+            rows = self.conn.execute(sql, (expr, *extra, k)).fetchall() if expr else []
+            out.append([(int(key), -float(score)) for key, score in rows])
+        return out
 
 
 def match_expression(query: str) -> str:

@@ -14,7 +14,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from indexes.faiss_dense import FaissDenseIndex
+from indexes import index_descriptor, open_vector_index
 
 from .catalog import Catalog
 from .chunking import SentenceChunker
@@ -89,7 +89,7 @@ class KnowledgeBase:
         self.redaction = RedactionPolicy(self.manifest.get("redaction", "auto"))
         self.catalog = Catalog(self.path / "catalog.sqlite")
         self.catalog.create()
-        self.dense = FaissDenseIndex(self.path / "dense.faiss", int(self.manifest["embedding"]["dimension"]))
+        self.dense = open_vector_index(self.settings.index, self.path, int(self.manifest["embedding"]["dimension"]))
         self._reconciled = False
 
     # --- opening -----------------------------------------------------------------------------
@@ -110,6 +110,7 @@ class KnowledgeBase:
                 "embedding": {"model": self.embedder.identity, "dimension": self.embedder.dimension},
                 "chunking": asdict(self.settings.chunking),
                 "redaction": redaction or "auto",
+                "index": index_descriptor(self.settings.index, self.path),
             }
             tmp = manifest_path.with_suffix(".tmp")
             tmp.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
@@ -123,6 +124,13 @@ class KnowledgeBase:
         if manifest.get("format") != FORMAT_VERSION:
             raise KnowledgeBaseError(
                 f"{self.path} uses KB format {manifest.get('format')!r}, this version reads {FORMAT_VERSION}; rebuild it")
+        built = manifest.get("index") or {"backend": "faiss", "file": "dense.faiss"}  # KBs from before backends
+        asked = index_descriptor(self.settings.index, self.path)
+        if built != asked:
+            raise KnowledgeBaseError(
+                f"knowledge base {self.path} keeps its vectors in {built}, but the settings ask for {asked}. "
+                f"Set [index] backend (and chroma_url / chroma_collection) to match, or ingest into a new "
+                f"--kb directory to move it to another backend.")
         stored = manifest.get("redaction", "auto")
         if redaction is not None and redaction != stored:
             raise KnowledgeBaseError(
@@ -322,7 +330,7 @@ class KnowledgeBase:
         docs, chunks = self.catalog.counts()
         return {"documents": docs, "chunks": chunks, "embedding_model": self.manifest["embedding"]["model"],
                 "dimension": self.manifest["embedding"]["dimension"], "path": str(self.path),
-                "redaction": self.redaction.mode}
+                "redaction": self.redaction.mode, "index": self.dense.stats()}
 
     def close(self) -> None:
         self.catalog.close()

@@ -14,7 +14,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from indexes import index_descriptor, open_vector_index
+from indexes import FAISS_DESCRIPTOR, index_descriptor, open_vector_index
 
 from .catalog import Catalog
 from .chunking import SentenceChunker
@@ -89,7 +89,10 @@ class KnowledgeBase:
         self.redaction = RedactionPolicy(self.manifest.get("redaction", "auto"))
         self.catalog = Catalog(self.path / "catalog.sqlite")
         self.catalog.create()
-        self.dense = open_vector_index(self.settings.index, self.path, int(self.manifest["embedding"]["dimension"]))
+        # The manifest's descriptor (recorded once, at creation) names the backend and collection; the
+        # settings must agree with it. KBs from before index backends used FAISS.
+        self.dense = open_vector_index(self.settings.index, self.path, int(self.manifest["embedding"]["dimension"]),
+                                       "dense", stored=self.manifest.get("index", FAISS_DESCRIPTOR))
         self._reconciled = False
 
     # --- opening -----------------------------------------------------------------------------
@@ -124,13 +127,6 @@ class KnowledgeBase:
         if manifest.get("format") != FORMAT_VERSION:
             raise KnowledgeBaseError(
                 f"{self.path} uses KB format {manifest.get('format')!r}, this version reads {FORMAT_VERSION}; rebuild it")
-        built = manifest.get("index") or {"backend": "faiss", "file": "dense.faiss"}  # KBs from before backends
-        asked = index_descriptor(self.settings.index, self.path)
-        if built != asked:
-            raise KnowledgeBaseError(
-                f"knowledge base {self.path} keeps its vectors in {built}, but the settings ask for {asked}. "
-                f"Set [index] backend (and chroma_url / chroma_collection) to match, or ingest into a new "
-                f"--kb directory to move it to another backend.")
         stored = manifest.get("redaction", "auto")
         if redaction is not None and redaction != stored:
             raise KnowledgeBaseError(
@@ -162,7 +158,8 @@ class KnowledgeBase:
         catalog_keys = set(self.catalog.chunk_keys())
         dense_keys = self.dense.keys()
         missing, extra = sorted(catalog_keys - dense_keys), sorted(dense_keys - catalog_keys)
-        if missing or extra:
+        # Chroma writes straight to its shared store: only the writer (holding the lock) may repair it.
+        if (missing or extra) and (save or self.manifest.get("index", FAISS_DESCRIPTOR)["backend"] == "faiss"):
             self.dense.remove(extra)
             self.dense.add(missing, self.catalog.embeddings(missing, self.dense.dimension))
             if save:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -16,7 +17,7 @@ import pytest
 
 from assistant.errors import KnowledgeBaseError
 from assistant.settings import IndexConfig
-from indexes import FaissDenseIndex, VectorIndex, index_descriptor, open_vector_index
+from indexes import FAISS_DESCRIPTOR, FaissDenseIndex, VectorIndex, index_descriptor, open_vector_index
 from indexes.chroma import ChromaIndex
 from tests.indexes.conftest import free_port, require_chromadb
 
@@ -33,13 +34,9 @@ ROOT = Path(__file__).resolve().parents[2]
 Opener = Callable[..., VectorIndex]
 
 
-def unit(rows: np.ndarray) -> np.ndarray:
-    rows = np.asarray(rows, dtype=np.float32)
-    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
-
-
 def random_unit(n: int, dim: int = DIM, seed: int = 0) -> np.ndarray:
-    return unit(np.random.default_rng(seed).standard_normal((n, dim)))
+    rows = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
 def config_for(backend: str, server_url: str = "", collection: str = "", **extra: object) -> IndexConfig:
@@ -184,13 +181,14 @@ def test_every_filter_strategy_returns_k_permitted_hits(opener: Opener, monkeypa
     live = np.isin(keys, permitted[20:])
     queries = random_unit(20, seed=9)
     truth = brute(keys[live], vectors[live], queries, 10)
-    for thresholds in STRATEGIES.get(opener.backend, [{}]):  # type: ignore[attr-defined]
-        module = indexes.faiss_dense if opener.backend.startswith("faiss") else indexes.chroma  # type: ignore[attr-defined]
+    backend: str = opener.backend  # type: ignore[attr-defined]
+    module = indexes.faiss_dense if backend.startswith("faiss") else indexes.chroma
+    for thresholds in STRATEGIES.get(backend, [{}]):
         for name, value in thresholds.items():
             monkeypatch.setattr(module, name, value)
         rows = index.search(queries, 10, allowed=permitted)
         assert all(len(row) == 10 and {key for key, _ in row} <= set(permitted[20:].tolist()) for row in rows)
-        assert recall(hit_keys(rows), truth) >= (1.0 if opener.backend in EXACT else 0.9), thresholds  # type: ignore[attr-defined]
+        assert recall(hit_keys(rows), truth) >= (1.0 if backend in EXACT else 0.9), thresholds
         monkeypatch.undo()
 
 
@@ -261,10 +259,25 @@ def test_factory_picks_the_configured_backend(tmp_path: Path) -> None:
     chroma = open_vector_index(IndexConfig(backend="chroma"), tmp_path / "My KB!", 8)
     assert isinstance(chroma, ChromaIndex) and chroma.stats()["collection"] == "My-KB-dense"
     assert (tmp_path / "My KB!" / "chroma").is_dir()
-    assert index_descriptor(IndexConfig(), tmp_path) == {"backend": "faiss", "file": "dense.faiss"}
+
+
+def test_manifest_descriptor_pins_the_backend_and_collection(tmp_path: Path) -> None:
+    require_chromadb()
+    assert index_descriptor(IndexConfig(), tmp_path) == FAISS_DESCRIPTOR
     remote = IndexConfig(backend="chroma", chroma_url="http://u:secret@db.local:8000", chroma_collection="c01")
     assert index_descriptor(remote, tmp_path) == {"backend": "chroma", "location": "http://db.local:8000",
-                                                  "collection": "c01"}
+                                                  "collection": "c01"}  # never the credentials
+    # Two KBs in directories of the same name get different collections, so a shared server keeps them apart.
+    embedded = IndexConfig(backend="chroma")
+    first, second = index_descriptor(embedded, tmp_path / "a" / "kb"), index_descriptor(embedded, tmp_path / "b" / "kb")
+    assert first["collection"].startswith("kb-dense-") and first["collection"] != second["collection"]
+    index = open_vector_index(embedded, tmp_path / "a" / "kb", 8, stored=first)
+    assert index.stats()["collection"] == first["collection"]
+    for config, stored in ((embedded, FAISS_DESCRIPTOR), (IndexConfig(), first),
+                           (replace(embedded, chroma_collection="other"), first), (remote, first)):
+        with pytest.raises(KnowledgeBaseError, match="keeps its vectors in .* set \\[index\\] backend"):
+            open_vector_index(config, tmp_path / "a" / "kb", 8, stored=stored)
+    assert isinstance(open_vector_index(IndexConfig(), tmp_path, 8, stored=FAISS_DESCRIPTOR), FaissDenseIndex)
 
 
 def test_unreachable_chroma_server_says_what_to_do() -> None:

@@ -37,3 +37,20 @@ class VectorIndex(Protocol):
         """{"backend", "kind", "count", "dimension", ...} for `assistant stats` and benchmarks."""
 
     def __len__(self) -> int: ...
+
+
+def upsert_rows(keys: Sequence[int], vectors: np.ndarray, dimension: int) -> tuple[np.ndarray, np.ndarray]:
+    """Keys as int64 and vectors as contiguous float32 rows, checked, with a key repeated within one
+    call kept once (its last row wins, as a sequence of upserts would leave it)."""
+    ids = np.asarray(list(keys) if not isinstance(keys, np.ndarray) else keys, dtype=np.int64).reshape(-1)
+    rows = np.ascontiguousarray(vectors, dtype=np.float32)
+    if rows.ndim != 2 or rows.shape != (len(ids), dimension):
+        raise ValueError(f"upsert: expected vectors of shape ({len(ids)}, {dimension}), found "
+                         f"{rows.shape}; pass one {dimension}-d row per key")
+    if len(ids) and ids.min() < 0:
+        raise ValueError(f"upsert: expected non-negative keys, found {int(ids.min())}; -1 marks a deleted slot")
+    _, last = np.unique(ids[::-1], return_index=True)
+    if len(last) < len(ids):
+        keep = np.sort(len(ids) - 1 - last)
+        ids, rows = ids[keep], rows[keep]
+    return ids, rows

@@ -20,6 +20,8 @@ import numpy as np
 
 from assistant.errors import KnowledgeBaseError
 
+from .base import upsert_rows
+
 FILTER_IDS_CHUNK = 10_000  # keys per `$in`: Chroma's SQLite refuses ~16k+ bound variables in one query
 EXACT_FETCH = 500  # permitted sets up to this size: fetch their vectors (~30 us each) and score exactly
 WIDEN_MAX = 2_000  # widest unfiltered query (13 ms at 100k) tried before Chroma's own filter
@@ -128,17 +130,7 @@ class ChromaIndex:
     # --- writing ---------------------------------------------------------------------------------
     def upsert(self, keys: Sequence[int], vectors: np.ndarray) -> None:
         """Add vectors, replacing any already stored under the same keys (within a call, the last wins)."""
-        ids = np.asarray(keys, dtype=np.int64).reshape(-1)
-        rows = np.ascontiguousarray(vectors, dtype=np.float32)
-        if rows.ndim != 2 or rows.shape != (len(ids), self.dimension):
-            raise ValueError(f"upsert: expected vectors of shape ({len(ids)}, {self.dimension}), found "
-                             f"{rows.shape}; pass one {self.dimension}-d row per key")
-        if not len(ids):
-            return
-        _, last = np.unique(ids[::-1], return_index=True)
-        if len(last) < len(ids):  # Chroma rejects a batch that repeats an id
-            keep = np.sort(len(ids) - 1 - last)
-            ids, rows = ids[keep], rows[keep]
+        ids, rows = upsert_rows(keys, vectors, self.dimension)  # Chroma rejects a batch repeating an id
         for start in range(0, len(ids), self._batch):
             chunk = ids[start:start + self._batch].tolist()
             self._collection.upsert(ids=[str(k) for k in chunk], embeddings=rows[start:start + self._batch],

@@ -28,6 +28,8 @@ from faiss.contrib.inspect_tools import get_invlist
 from assistant.errors import KnowledgeBaseError
 from assistant.settings import IndexConfig
 
+from .base import upsert_rows
+
 TOMBSTONE_SHARE = 0.2  # HNSW: rebuild on save once this share of stored vectors is dead
 AUTO_HYSTERESIS = 0.9  # auto: back to flat only below 90% of exact_limit, so a KB near it does not flip
 IVF_POINTS_PER_LIST = 39  # FAISS's minimum training points per centroid
@@ -202,19 +204,9 @@ class FaissDenseIndex:
     # --- writing ---------------------------------------------------------------------------------
     def upsert(self, keys: Sequence[int], vectors: np.ndarray) -> None:
         """Add vectors, replacing any already stored under the same keys (within a call, the last wins)."""
-        ids = np.asarray(list(keys) if not isinstance(keys, np.ndarray) else keys, dtype=np.int64).reshape(-1)
-        rows = np.ascontiguousarray(vectors, dtype=np.float32)
-        if rows.ndim != 2 or rows.shape != (len(ids), self.dimension):
-            raise ValueError(f"upsert: expected vectors of shape ({len(ids)}, {self.dimension}), found "
-                             f"{rows.shape}; pass one {self.dimension}-d row per key")
+        ids, rows = upsert_rows(keys, vectors, self.dimension)
         if not len(ids):
             return
-        if ids.min() < 0:
-            raise ValueError(f"upsert: expected non-negative keys, found {int(ids.min())}; -1 marks a deleted slot")
-        _, last = np.unique(ids[::-1], return_index=True)
-        if len(last) < len(ids):
-            keep = np.sort(len(ids) - 1 - last)
-            ids, rows = ids[keep], rows[keep]
         self._writable()
         if self._index.ntotal == 0:
             # An empty index costs nothing to rebuild: pick the kind the incoming batch calls for now.

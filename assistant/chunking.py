@@ -89,7 +89,7 @@ def _sections(text: str) -> list[tuple[int, int, Locator]]:
     if not heads:
         return []  # plain text: the caller tries clause numbering next
     out: list[tuple[int, int, Locator]] = []
-    first = heads[0].start() if heads else len(text)
+    first = heads[0].start()
     if text[:first].strip():
         out.append((0, first, Locator()))
     for k, m in enumerate(heads):

@@ -116,6 +116,17 @@ class Catalog:
                                  acl=tuple(json.loads(acl)))
         return out
 
+    def opening_keys(self, doc_ids: Sequence[str]) -> dict[str, int]:
+        """Document id → key of its first chunk (lowest start offset): the title and preamble."""
+        out: dict[str, int] = {}
+        for batch in _batches(list(dict.fromkeys(doc_ids)), 500):
+            marks = ",".join("?" * len(batch))
+            # SQLite returns the bare `key` column from the row holding MIN(start).
+            for doc_id, key, _ in self.conn.execute(
+                    f"SELECT doc_id, key, MIN(start) FROM chunks WHERE doc_id IN ({marks}) GROUP BY doc_id", batch):
+                out[doc_id] = key
+        return out
+
     def allowed_keys(self, filters: SearchFilter | None) -> np.ndarray | None:
         """The sorted, read-only int64 chunk keys `filters` permits, or None when it restricts nothing.
 

@@ -1,4 +1,6 @@
-"""Hybrid retrieval: dense (FAISS) and sparse (FTS5 BM25) candidates, fused by weighted scores.
+"""Hybrid retrieval: dense (FAISS) and sparse (FTS5 BM25) candidates, fused by normalised, weighted
+scores with query cleanup, title focus and document aggregation (assistant/fusion.py), optionally
+reranked by a local cross-encoder (assistant/rerank.py).
 
 A `SearchFilter` (metadata and the caller's ACL groups) is resolved by the catalog into the permitted
 chunk keys once per call; both indexes search only within them, before k is cut, so a filtered query
@@ -8,21 +10,31 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kb import KnowledgeBase
-from .settings import RetrievalConfig
+from .fusion import FusionParams, gather, permitted, rank
+from .kb import KnowledgeBase, embedding_text
+from .query import FocusedQuery, focus_query
+from .rerank import CrossEncoderReranker, rerank
+from .settings import FITTED_DOMAINS, RetrievalConfig
 from .types import Hit, SearchFilter
 
 
 class HybridRetriever:
-    """fused = w · cosine + (1 − w) · BM25 / max BM25 over the candidates.
+    """Dense and BM25 candidates → `fusion.gather` → `fusion.rank` (weights fitted by
+    bench/retrieval.py) → optional cross-encoder.
 
     Every candidate gets its exact cosine (from the stored embedding), so a passage found only by BM25
-    is not penalised for missing from the dense top list. `relevance` on each hit is that cosine: the
-    signal the pipeline uses to decide whether anything relevant was found at all."""
+    is not penalised for missing from the dense top list. `relevance` on each hit is that cosine (to
+    the cleaned question): the signal the pipeline uses to decide whether anything relevant was found."""
 
     def __init__(self, kb: KnowledgeBase, config: RetrievalConfig | None = None) -> None:
         self.kb = kb
         self.config = config or kb.settings.retrieval
+        self.params = FusionParams.from_config(self.config)
+        # Per-domain fusion values (settings.FITTED_DOMAINS and [retrieval.domains]), built once.
+        self.domain_params = {domain: FusionParams.from_config(self.config.for_domain(domain))
+                              for domain in {*FITTED_DOMAINS, *self.config.domains}}
+        self.collect = FusionParams.collecting([self.params, *self.domain_params.values()])
+        self.reranker = CrossEncoderReranker(self.config.reranker) if self.config.reranker else None
 
     def search(self, query: str, k: int | None = None, filters: SearchFilter | None = None) -> list[Hit]:
         return self.search_many([query], k, filters)[0]
@@ -34,17 +46,29 @@ class HybridRetriever:
         allowed = self.kb.catalog.allowed_keys(filters)
         if allowed is not None and len(allowed) == 0:
             return [[] for _ in queries]  # nothing this caller may see: skip encoding altogether
-        qvecs = self.kb.embedder.encode(queries)
+        focused = [focus_query(q) if self.config.query_cleanup else FocusedQuery(q, q, q) for q in queries]
+        questions = [f.dense for f in focused]
+        qvecs = self.kb.embedder.encode(questions)
         n = max(self.config.candidates, k)
         dense_lists = self.kb.dense.search(qvecs, n, allowed=allowed)
-        sparse_lists = self.kb.catalog.sparse.search_many(queries, n, allowed)
+        sparse_lists = self.kb.catalog.sparse.search_many([f.sparse for f in focused], n, allowed)
+        if allowed is not None:
+            # The indexes already searched within `allowed`; checking again costs microseconds and
+            # keeps a backend that ignores or approximates the restriction from leaking a chunk.
+            dense_lists = [_within(d, allowed) for d in dense_lists]
+            sparse_lists = [_within(s, allowed) for s in sparse_lists]
+        evidence = gather(self.kb, questions, qvecs, dense_lists, sparse_lists, self.collect, allowed)
         out = []
-        for qvec, dense, sparse in zip(qvecs, dense_lists, sparse_lists):
-            if allowed is not None:
-                # The indexes already searched within `allowed`; checking again costs microseconds and
-                # keeps a backend that ignores or approximates the restriction from leaking a chunk.
-                dense, sparse = _within(dense, allowed), _within(sparse, allowed)
-            hits = self._fuse(qvec, dense, sparse, k)
+        for question, ev in zip(questions, evidence):
+            depth = max(self.config.rerank_depth, k) if self.reranker else k
+            ranked = rank(ev, self.params_for(ev.domain), k=depth)
+            chunks = self.kb.catalog.chunks([r.key for r in ranked])
+            if self.reranker is not None:
+                texts = {key: embedding_text(chunk) for key, chunk in chunks.items()}
+                ranked = rerank(question, [r for r in ranked if r.key in chunks], texts, self.reranker,
+                                self.config.rerank_depth, self.config.rerank_weight, k)
+            hits = [Hit(chunk=chunks[r.key], score=r.score, relevance=r.dense,
+                        scores={"dense": r.dense, "bm25": r.bm25}) for r in ranked if r.key in chunks]
             if filters is not None and filters.groups is not None:
                 # Last look at the ACL read together with the text: a document re-ingested with other
                 # groups since `allowed` was computed has new keys, but this costs nothing to be sure.
@@ -52,24 +76,9 @@ class HybridRetriever:
             out.append(hits)
         return out
 
-    def _fuse(self, qvec: np.ndarray, dense: list[tuple[int, float]], sparse: list[tuple[int, float]],
-              k: int) -> list[Hit]:
-        keys = list(dict.fromkeys([key for key, _ in dense] + [key for key, _ in sparse]))
-        if not keys:
-            return []
-        cosine = self.kb.catalog.embeddings(keys, self.kb.dense.dimension) @ qvec
-        bm25 = dict(sparse)
-        top_bm25 = max(bm25.values(), default=0.0) or 1.0
-        w = self.config.dense_weight
-        scored = []
-        for key, cos in zip(keys, cosine.tolist()):
-            lexical = bm25.get(key, 0.0) / top_bm25
-            scored.append((w * cos + (1 - w) * lexical, key, cos, lexical))
-        scored.sort(reverse=True)
-        top = scored[:k]
-        chunks = self.kb.catalog.chunks([key for _, key, _, _ in top])
-        return [Hit(chunk=chunks[key], score=score, relevance=cos, scores={"dense": cos, "bm25": lexical})
-                for score, key, cos, lexical in top if key in chunks]
+
+    def params_for(self, domain: str) -> FusionParams:
+        return self.domain_params.get(domain, self.params)
 
 
 def visible(acl: tuple[str, ...], groups: tuple[str, ...]) -> bool:
@@ -79,8 +88,4 @@ def visible(acl: tuple[str, ...], groups: tuple[str, ...]) -> bool:
 
 def _within(pairs: list[tuple[int, float]], allowed: np.ndarray) -> list[tuple[int, float]]:
     """The (key, score) pairs whose key is in the sorted array `allowed`."""
-    if not pairs:
-        return pairs
-    keys = np.fromiter((key for key, _ in pairs), dtype=np.int64, count=len(pairs))
-    at = np.minimum(np.searchsorted(allowed, keys), len(allowed) - 1)
-    return [pair for pair, ok in zip(pairs, (allowed[at] == keys).tolist()) if ok]
+    return [pair for pair, ok in zip(pairs, permitted([key for key, _ in pairs], allowed)) if ok]

@@ -95,9 +95,36 @@ class IndexConfig:
 class RetrievalConfig:
     top_k: int = 4  # passages given to the generator
     candidates: int = 40  # per retriever, before fusion
-    dense_weight: float = 0.7  # fused = w * dense + (1 - w) * normalised BM25
     min_relevance: float = 0.22  # best dense cosine below this → abstain without generating
     context_margin: float = 0.2  # passages this far below the best cosine are not shown to the generator
+    # Fusion (assistant/fusion.rank). These are the values for passages of a domain without fitted ones;
+    # healthcare and legal get FITTED_DOMAINS below, fitted by `bench/retrieval.py quality --tune`
+    # (coordinate search, one start per normalisation) on the tune halves of MedQuAD + PubMedQA and CUAD.
+    fusion: str = "weighted"  # "weighted" (normalised scores) or "rrf" (ranks only; kept for comparison)
+    normalisation: str = "max"  # per query over the candidates: "minmax", "zscore", "max" or "none"
+    dense_weight: float = 0.55  # fused = w * norm(cosine) + (1 - w) * norm(BM25)
+    doc_weight: float = 0.0  # + doc_weight * (best or mean fused score of the document's other candidates)
+    doc_pool: str = "max"  # "max" or "mean"
+    rrf_k: int = 60  # only for fusion = "rrf"
+    mmr_lambda: float = 1.0  # < 1 re-orders for diversity (maximal marginal relevance); 1 = off
+    # Query focus: when the question names a candidate's document title, chunks under that title get
+    # + title_weight, and the rest of the question ("what are the symptoms") is scored on its own.
+    title_weight: float = 1.0
+    intent_weight: float = 0.6  # + intent_weight * norm(cosine of the rest of the question)
+    intent_bm25_weight: float = 0.1  # + intent_bm25_weight * norm(BM25 of its content words)
+    # A question about the document itself (its name, parties, signing or effective date) adds the
+    # first chunk of each candidate document, with + opening_weight (see query.asks_about_document).
+    opening_weight: float = 0.75
+    query_cleanup: bool = True  # strip greetings, signatures, identifiers; BM25 gets the focus terms
+    reranker: str = ""  # a local sentence-transformers CrossEncoder directory; "" = no reranking
+    rerank_depth: int = 20  # fused candidates the cross-encoder rescores
+    rerank_weight: float = 1.0  # final = w * norm(cross-encoder) + (1 - w) * norm(fused)
+    # Contracts and health leaflets want different fusion: BM25 carries legal wording that MiniLM
+    # blurs, dense carries paraphrased consumer questions. A query is ranked with the values of the
+    # domain most of its candidates belong to: FITTED_DOMAINS (when domain_tuning) with any
+    # [retrieval.domains.<name>] table on top, e.g. [retrieval.domains.legal] dense_weight = 0.3.
+    domain_tuning: bool = True
+    domains: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check(1 <= self.top_k <= 50, "retrieval", "top_k", "1..50", self.top_k)
@@ -105,6 +132,45 @@ class RetrievalConfig:
         _check(0.0 <= self.dense_weight <= 1.0, "retrieval", "dense_weight", "0..1", self.dense_weight)
         _check(-1.0 <= self.min_relevance <= 1.0, "retrieval", "min_relevance", "-1..1", self.min_relevance)
         _check(0.0 <= self.context_margin <= 2.0, "retrieval", "context_margin", "0..2", self.context_margin)
+        _check(self.fusion in ("weighted", "rrf"), "retrieval", "fusion", "'weighted' or 'rrf'", self.fusion)
+        _check(self.normalisation in ("minmax", "zscore", "max", "none"), "retrieval", "normalisation",
+               "minmax, zscore, max or none", self.normalisation)
+        _check(0.0 <= self.doc_weight <= 5.0, "retrieval", "doc_weight", "0..5", self.doc_weight)
+        _check(self.doc_pool in ("max", "mean"), "retrieval", "doc_pool", "'max' or 'mean'", self.doc_pool)
+        _check(1 <= self.rrf_k <= 10000, "retrieval", "rrf_k", "1..10000", self.rrf_k)
+        _check(0.0 <= self.mmr_lambda <= 1.0, "retrieval", "mmr_lambda", "0..1", self.mmr_lambda)
+        for key in ("title_weight", "intent_weight", "intent_bm25_weight", "opening_weight"):
+            _check(0.0 <= getattr(self, key) <= 5.0, "retrieval", key, "0..5", getattr(self, key))
+        _check(1 <= self.rerank_depth <= 500, "retrieval", "rerank_depth", "1..500", self.rerank_depth)
+        _check(0.0 <= self.rerank_weight <= 1.0, "retrieval", "rerank_weight", "0..1", self.rerank_weight)
+        for domain, values in self.domains.items():
+            _check(isinstance(values, dict) and set(values) <= set(DOMAIN_KEYS), f"retrieval.domains.{domain}",
+                   "keys", f"a table with some of {sorted(DOMAIN_KEYS)}", values)
+            self.for_domain(domain)  # validates the merged values
+
+    def for_domain(self, domain: str) -> "RetrievalConfig":
+        """The fusion values for passages of `domain`: fitted ones first, the user's table on top."""
+        values = {**(FITTED_DOMAINS.get(domain, {}) if self.domain_tuning else {}), **self.domains.get(domain, {})}
+        if not values:
+            return self
+        try:
+            merged = replace(self, domains={}, **values)
+        except ConfigError as e:
+            raise ConfigError(f"[retrieval.domains.{domain}] {e}") from None
+        object.__setattr__(merged, "domains", self.domains)  # so for_domain on the result still works
+        return merged
+
+
+# The RetrievalConfig keys a [retrieval.domains.<name>] table may set: those `fusion.rank` reads.
+DOMAIN_KEYS = ("fusion", "normalisation", "dense_weight", "doc_weight", "doc_pool", "rrf_k", "mmr_lambda",
+               "title_weight", "intent_weight", "intent_bm25_weight", "opening_weight")
+# Fitted by `bench/retrieval.py quality --tune` on the tune halves: healthcare on MedQuAD + PubMedQA,
+# legal on CUAD (the README's retrieval table has the held-out figures).
+FITTED_DOMAINS: dict[str, dict] = {
+    "healthcare": {"normalisation": "max", "dense_weight": 0.7, "title_weight": 1.5, "intent_weight": 1.0,
+                   "intent_bm25_weight": 0.3},
+    "legal": {"normalisation": "max", "dense_weight": 0.35},
+}
 
 
 @dataclass(frozen=True)

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from assistant.errors import ConfigError
@@ -45,3 +47,27 @@ def test_toml_per_domain_chunking(tmp_path):
     cfg.write_text("[chunking]\nmax_chars = 500\n\n[chunking.domains.legal]\nmax_chars = 1000\n")
     chunking = Settings.load(cfg, env={}).chunking
     assert chunking.for_domain("legal").max_chars == 1000 and chunking.for_domain("healthcare").max_chars == 500
+
+
+def test_retrieval_values_per_domain(tmp_path):
+    from assistant.settings import FITTED_DOMAINS
+
+    cfg = tmp_path / "r.toml"
+    cfg.write_text("[retrieval]\ndense_weight = 0.6\n\n[retrieval.domains.legal]\nopening_weight = 1.5\n")
+    retrieval = Settings.load(cfg, env={}).retrieval
+    legal = retrieval.for_domain("legal")
+    # fitted values first, the user's table on top; a domain without either keeps [retrieval]
+    assert legal.dense_weight == FITTED_DOMAINS["legal"]["dense_weight"] and legal.opening_weight == 1.5
+    assert retrieval.for_domain("finance").dense_weight == 0.6
+    untuned = replace(retrieval, domain_tuning=False)
+    assert untuned.for_domain("legal").dense_weight == 0.6 and untuned.for_domain("legal").opening_weight == 1.5
+
+
+def test_retrieval_domain_table_errors_name_the_table(tmp_path):
+    cfg = tmp_path / "r.toml"
+    cfg.write_text("[retrieval.domains.legal]\ndense_weight = 3.0\n")
+    with pytest.raises(ConfigError, match=r"retrieval\.domains\.legal.*dense_weight"):
+        Settings.load(cfg, env={})
+    cfg.write_text("[retrieval.domains.legal]\ntop_k = 3\n")
+    with pytest.raises(ConfigError, match="top_k"):
+        Settings.load(cfg, env={})

@@ -9,7 +9,7 @@ import shutil
 import threading
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from .errors import ModelNotFoundError
 from .models import SMOLLM2_GGUF, bundled_gguf, generator_path, quiet_transformers
@@ -51,6 +51,8 @@ class TransformersGenerator:
         self.config = config or GeneratorConfig()
         self._model = None
         self._tokenizer = None
+        self._decoder = None  # fastgen.FastDecoder when config.fast
+        self.last_timing = None  # fastgen.Timing of the latest fast-path answer (time to first token, tokens/s)
         self._lock = threading.Lock()  # one generation at a time: torch already uses every core
         self.load_seconds = 0.0
 
@@ -81,6 +83,9 @@ class TransformersGenerator:
         model.eval()
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
+        if self.config.fast:
+            self._decoder = self._fast_decoder(model, tokenizer)
+            model = self._decoder.model
         self._tokenizer, self._model = tokenizer, model
         self.load_seconds = time.perf_counter() - started
 
@@ -93,6 +98,29 @@ class TransformersGenerator:
 
         return PeftModel.from_pretrained(model, str(adapter))
 
+    def _fast_decoder(self, model, tokenizer):
+        from .fastgen import FastDecoder, merge_adapter, quantize_int8
+
+        if self.config.quantize == "int8":
+            if hasattr(model, "peft_config"):  # int8 needs plain nn.Linear: fold the LoRA in first
+                model = merge_adapter(model, copy_first=False)
+            model = quantize_int8(model)
+        eos = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
+        return FastDecoder(model, eos_token_ids=eos, prefix_cache=self.config.prefix_cache)
+
+    def _prompt(self, messages: list[dict[str, str]]):
+        """Prompt ids, and the ids of the system block alone (a token prefix of the prompt, for the
+        prefix cache: the decoder checks that they really are a prefix before reusing anything)."""
+        tok = self._tokenizer
+        if not tok.chat_template:
+            return tok(plain_prompt(messages), return_tensors="pt"), ()
+        inputs = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                         return_dict=True)
+        prefix = ()
+        if self.config.prefix_cache and messages and messages[0]["role"] == "system" and len(messages) > 1:
+            prefix = tuple(tok.apply_chat_template(messages[:1], return_dict=True)["input_ids"])
+        return inputs, prefix
+
     def generate(self, question: str, hits: Sequence[Hit]) -> str:
         return self.complete(build_messages(question, hits, self.config.max_source_chars))
 
@@ -101,14 +129,39 @@ class TransformersGenerator:
 
         self.warm_up()
         tok = self._tokenizer
-        if tok.chat_template:
-            inputs = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
-                                             return_dict=True)
-        else:
-            inputs = tok(plain_prompt(messages), return_tensors="pt")
+        inputs, prefix = self._prompt(messages)
+        if self._decoder is not None:
+            with self._lock:
+                ids = list(self._fast_ids(inputs, prefix))
+            return tok.decode(ids, skip_special_tokens=True).strip()
         with self._lock, torch.inference_mode():
             out = self._model.generate(**inputs, max_new_tokens=self.config.max_new_tokens, do_sample=False,
                                        repetition_penalty=self.config.repetition_penalty,
                                        pad_token_id=tok.pad_token_id)
         new_tokens = out[0, inputs["input_ids"].shape[1]:]
         return tok.decode(new_tokens, skip_special_tokens=True).strip()
+
+    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
+        """Text pieces as the tokens are chosen; joined, they equal complete(messages). The generator
+        holds the model lock until it is exhausted or closed. Without the fast path: one piece."""
+        self.warm_up()
+        if self._decoder is None:
+            yield self.complete(messages)
+            return
+        from .fastgen import TextStream
+
+        inputs, prefix = self._prompt(messages)
+        text = TextStream(lambda ids: self._tokenizer.decode(ids, skip_special_tokens=True))
+        with self._lock:
+            for token in self._fast_ids(inputs, prefix):
+                piece = text.push(token)
+                if piece:
+                    yield piece
+        tail = text.finish()
+        if tail:
+            yield tail
+
+    def _fast_ids(self, inputs, prefix) -> Iterator[int]:
+        yield from self._decoder.generate_ids(inputs["input_ids"], max_new_tokens=self.config.max_new_tokens,
+                                              repetition_penalty=self.config.repetition_penalty, prefix=prefix)
+        self.last_timing = self._decoder.last

@@ -182,6 +182,13 @@ class GeneratorConfig:
     max_source_chars: int = 600  # per passage in the prompt; the 135M model loses the thread on long prompts
     threads: int = 0  # torch threads; 0 = all cores
     cache_dir: str = ""  # converted weights; empty = ~/.cache/domain-assistant
+    # fast: assistant/fastgen.py's decode loop instead of model.generate; same greedy text, bit for bit.
+    fast: bool = True
+    # "int8": dynamic int8 linear layers (fast path only): ~3x faster decode, slightly different text.
+    quantize: str = "none"
+    # Reuse the system block's keys/values across requests (fast path only): shorter prefill, float
+    # rounding differs from a full prefill (~1e-5 in the logits), so off unless asked for.
+    prefix_cache: bool = False
 
     def __post_init__(self) -> None:
         _check(bool(self.model), "generator", "model", "a model directory or 'bundled:...'", self.model)
@@ -189,6 +196,9 @@ class GeneratorConfig:
         _check(1.0 <= self.repetition_penalty <= 2.0, "generator", "repetition_penalty", "1.0..2.0", self.repetition_penalty)
         _check(100 <= self.max_source_chars <= 20000, "generator", "max_source_chars", "100..20000", self.max_source_chars)
         _check(0 <= self.threads <= 256, "generator", "threads", "0..256", self.threads)
+        _check(self.quantize in ("none", "int8"), "generator", "quantize", "'none' or 'int8'", self.quantize)
+        _check(self.fast or (self.quantize == "none" and not self.prefix_cache), "generator", "fast",
+               "true when quantize or prefix_cache is set (they only exist on the fast path)", self.fast)
 
     def cache_path(self) -> Path:
         return Path(self.cache_dir) if self.cache_dir else default_cache_dir()

@@ -1,0 +1,242 @@
+"""A faster greedy decoding loop for Hugging Face causal LMs on CPU.
+
+Why not `model.generate`: for a 135M model one decode step is ~60 small matmuls, and generate adds per-step
+work that is large by comparison: a growing DynamicCache (torch.cat of every layer's keys and values each
+step), causal-mask construction, logits-processor and stopping-criteria plumbing. `FastDecoder` keeps the
+same arithmetic and removes the rest:
+
+* prefill is the model's own forward (exactly what generate runs), then keys/values move into buffers
+  preallocated for the whole answer, so a decode step writes one row instead of copying the cache;
+* for Llama-family models the decode step calls the model's own submodules (norms, projections, MLP) in
+  HF's order, with no mask (one query attends to every cached key, which is what HF does too), so the
+  logits match generate's bit for bit; other architectures fall back to the model's forward with a cache;
+* the repetition penalty is HF's RepetitionPenaltyLogitsProcessor arithmetic over prompt + answer ids;
+* the fixed system block's keys/values can be computed once and reused (`prefix_ids`); this changes the
+  prefill's matmul shapes, so it is exact up to float rounding, and stays off unless asked for;
+* optional int8 (`quantize_int8`): dynamic int8 nn.Linear; ~4× less weight traffic per token, which is
+  what bounds decode speed on a small CPU, but it changes the numbers and therefore sometimes the text.
+
+Adapters: a PeftModel runs unmerged in fp32 (exact). int8 needs the LoRA merged first (`merge_adapter`).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import torch
+import torch.nn.functional as F
+
+LLAMA_LIKE = ("llama", "mistral")  # same decoder layer: pre-norm attention + SwiGLU MLP, RoPE, no biases
+
+
+@dataclass
+class Timing:
+    prompt_tokens: int = 0
+    new_tokens: int = 0
+    first_token_s: float = 0.0  # prompt in → first new token chosen (prefill + one argmax)
+    total_s: float = 0.0
+    reused_prefix_tokens: int = 0
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.new_tokens / self.total_s if self.total_s else 0.0
+
+
+def base_of(model):
+    """The transformers model under a PeftModel (LoRA layers stay wrapped in place), or the model itself."""
+    get = getattr(model, "get_base_model", None)
+    return get() if callable(get) else model
+
+
+def merge_adapter(model, *, copy_first: bool = True):
+    """A plain transformers model with the PeftModel's LoRA folded into its weights.
+
+    copy_first keeps the caller's PeftModel usable (the merge rewrites weights in place). Merging changes
+    rounding slightly (x·(W+BA) vs x·W + x·A·B), so use it where it is needed: before int8 quantisation."""
+    if not hasattr(model, "merge_and_unload"):
+        raise TypeError(f"merge_adapter: expected a peft PeftModel, found {type(model).__name__}; "
+                        "pass the model returned by PeftModel.from_pretrained")
+    return (copy.deepcopy(model) if copy_first else model).merge_and_unload()
+
+
+def load_merged(base_model, adapter_dir: str | Path):
+    """A merged copy of `base_model` + the LoRA adapter in `adapter_dir`; `base_model` is left unchanged."""
+    from peft import PeftModel
+
+    adapter = Path(adapter_dir).expanduser()
+    if not (adapter / "adapter_config.json").is_file():
+        raise FileNotFoundError(f"adapter {adapter}: expected a PEFT adapter directory with "
+                                "adapter_config.json, found none")
+    return PeftModel.from_pretrained(copy.deepcopy(base_model), str(adapter)).merge_and_unload()
+
+
+def quantize_int8(model):
+    """Dynamic int8 weights for every nn.Linear (activations quantised per call). Changes numerics."""
+    if hasattr(model, "peft_config"):
+        raise ValueError("quantize_int8: expected a plain transformers model, found a PeftModel; merge the "
+                         "adapter first with merge_adapter(model)")
+    from torch.ao.quantization import quantize_dynamic
+
+    return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=False)
+
+
+def apply_repetition_penalty(logits: torch.Tensor, seen: torch.Tensor, penalty: float) -> torch.Tensor:
+    """HF RepetitionPenaltyLogitsProcessor: every id seen so far (prompt included) gets its logit divided
+    by `penalty` when positive and multiplied when negative. `seen` is (1, n) ids, duplicates allowed."""
+    if penalty == 1.0:
+        return logits
+    score = torch.gather(logits, 1, seen)
+    score = torch.where(score < 0, score * penalty, score / penalty)
+    return logits.scatter(1, seen, score)
+
+
+class FastDecoder:
+    """Greedy decoding with preallocated KV buffers. One generation at a time (the caller locks)."""
+
+    def __init__(self, model, *, eos_token_ids: Sequence[int] = (), prefix_cache: bool = False) -> None:
+        self.model = model.eval()
+        self.hf = base_of(model)  # the *ForCausalLM whose submodules the lean step calls
+        config = self.hf.config
+        self.lean = (getattr(config, "model_type", "") in LLAMA_LIKE and hasattr(self.hf, "model")
+                     and hasattr(self.hf.model, "layers") and not getattr(config, "sliding_window", None))
+        self.head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+        gen_eos = getattr(getattr(self.hf, "generation_config", None), "eos_token_id", None)
+        eos = set(eos_token_ids) | set([gen_eos] if isinstance(gen_eos, int) else (gen_eos or []))
+        self.eos = eos
+        self.prefix_cache = prefix_cache
+        self._prefixes: dict[tuple[int, ...], list[tuple[torch.Tensor, torch.Tensor]]] = {}
+        self.last = Timing()
+
+    # -- prefill -------------------------------------------------------------------------------------------
+    def _prefill(self, ids: torch.Tensor, prefix: tuple[int, ...]):
+        """Logits for the last prompt token and the prompt's per-layer (keys, values)."""
+        from transformers import DynamicCache
+
+        cache = DynamicCache(config=self.hf.config)
+        start = 0
+        if prefix and self.prefix_cache and tuple(ids[0, :len(prefix)].tolist()) == prefix and len(prefix) < ids.shape[1]:
+            kv = self._prefixes.get(prefix)
+            if kv is None:
+                self.model(input_ids=ids[:, :len(prefix)], cache=cache, use_cache=True)
+                kv = [(layer.keys.clone(), layer.values.clone()) for layer in cache.layers]
+                self._prefixes = {prefix: kv}  # one system prompt in practice; keep only the latest
+                cache = DynamicCache(config=self.hf.config)
+            for i, (k, v) in enumerate(kv):
+                cache.update(k.clone(), v.clone(), i)
+            start = len(prefix)
+        n = ids.shape[1]
+        positions = torch.arange(start, n)
+        out = self.model(input_ids=ids[:, start:], cache=cache, use_cache=True, logits_to_keep=1,
+                         cache_position=positions, position_ids=positions[None],
+                         attention_mask=torch.ones(1, n, dtype=torch.long) if start else None)
+        self.last.reused_prefix_tokens = start
+        return out.logits[:, -1, :].to(torch.float32), cache
+
+    # -- one decode step ---------------------------------------------------------------------------------
+    def _lean_step(self, token: torch.Tensor, pos: int, keys: list, values: list) -> torch.Tensor:
+        """LlamaModel.forward for one new token, without mask/cache machinery; same ops, same order."""
+        core, hd = self.hf.model, self.head_dim
+        h = core.embed_tokens(token)
+        cos, sin = core.rotary_emb(h, torch.tensor([[pos]]))
+        cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)
+        for i, layer in enumerate(core.layers):
+            attn = layer.self_attn
+            x = layer.input_layernorm(h)
+            q = attn.q_proj(x).view(1, 1, -1, hd).transpose(1, 2)
+            k = attn.k_proj(x).view(1, 1, -1, hd).transpose(1, 2)
+            v = attn.v_proj(x).view(1, 1, -1, hd).transpose(1, 2)
+            q = q * cos + _rotate_half(q) * sin
+            k = k * cos + _rotate_half(k) * sin
+            keys[i][:, :, pos] = k[:, :, 0]
+            values[i][:, :, pos] = v[:, :, 0]
+            o = F.scaled_dot_product_attention(q, keys[i][:, :, :pos + 1], values[i][:, :, :pos + 1],
+                                               scale=attn.scaling, enable_gqa=q.shape[1] != k.shape[1])
+            o = o.transpose(1, 2).reshape(1, 1, -1)
+            h = h + attn.o_proj(o)
+            h = h + layer.mlp(layer.post_attention_layernorm(h))
+        return self.hf.lm_head(core.norm(h))[:, -1, :].to(torch.float32)
+
+    # -- the loop ------------------------------------------------------------------------------------------
+    def generate_ids(self, input_ids: torch.Tensor, *, max_new_tokens: int, repetition_penalty: float = 1.0,
+                     prefix: tuple[int, ...] = ()) -> Iterator[int]:
+        """Yield greedy token ids one at a time (the eos id included, then stop), as HF generate picks them."""
+        if input_ids.dim() != 2 or input_ids.shape[0] != 1:
+            raise ValueError(f"generate_ids: expected input_ids of shape (1, n), found {tuple(input_ids.shape)}")
+        started = time.perf_counter()
+        self.last = Timing(prompt_tokens=input_ids.shape[1])
+        with torch.inference_mode():
+            logits, cache = self._prefill(input_ids, prefix)
+            n = input_ids.shape[1]
+            total = n + max_new_tokens
+            seen = torch.empty(1, total, dtype=torch.long)
+            seen[:, :n] = input_ids
+            keys, values = self._buffers(cache, total) if self.lean else (None, None)
+            for step in range(max_new_tokens):
+                logits = apply_repetition_penalty(logits, seen[:, :n + step], repetition_penalty)
+                token = int(logits.argmax(-1))
+                if step == 0:
+                    self.last.first_token_s = time.perf_counter() - started
+                self.last.new_tokens = step + 1
+                self.last.total_s = time.perf_counter() - started
+                yield token
+                if token in self.eos or step + 1 == max_new_tokens:
+                    break
+                seen[0, n + step] = token
+                tok = torch.tensor([[token]])
+                pos = n + step
+                if self.lean:
+                    logits = self._lean_step(tok, pos, keys, values)
+                else:
+                    p = torch.tensor([pos])
+                    out = self.model(input_ids=tok, cache=cache, use_cache=True, cache_position=p,
+                                     position_ids=p[None], logits_to_keep=1)
+                    logits = out.logits[:, -1, :].to(torch.float32)
+        self.last.total_s = time.perf_counter() - started
+
+    @staticmethod
+    def _buffers(cache, total: int):
+        keys, values = [], []
+        for layer in cache.layers:
+            k, v = layer.keys, layer.values
+            kb = k.new_empty(k.shape[0], k.shape[1], total, k.shape[3])
+            vb = v.new_empty(v.shape[0], v.shape[1], total, v.shape[3])
+            kb[:, :, :k.shape[2]] = k
+            vb[:, :, :v.shape[2]] = v
+            keys.append(kb)
+            values.append(vb)
+        return keys, values
+
+
+def _rotate_half(x: torch.Tensor) -> torch.Tensor:
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+@dataclass
+class TextStream:
+    """Turns token ids into text pieces whose concatenation equals `decode(ids, skip_special).strip()`.
+
+    Pieces are emitted as soon as they are final: an incomplete UTF-8 sequence (shown as U+FFFD) and
+    trailing whitespace are held back until a later token settles them."""
+
+    decode: Callable[[list[int]], str]
+    ids: list[int] = field(default_factory=list)
+    sent: int = 0  # characters of the stripped text already emitted
+
+    def push(self, token: int) -> str:
+        self.ids.append(token)
+        text = self.decode(self.ids).lstrip()
+        settled = text.rstrip()
+        if settled.endswith("\ufffd"):
+            return ""
+        piece, self.sent = settled[self.sent:], max(self.sent, len(settled))
+        return piece
+
+    def finish(self) -> str:
+        text = self.decode(self.ids).strip()
+        piece, self.sent = text[self.sent:], len(text)
+        return piece

@@ -1,0 +1,216 @@
+"""Plain `model.generate` against assistant/fastgen.py's decoder, in one process, interleaved.
+
+Prompts are what the assistant really sends: prompting.build_messages over three passages of the demo
+document that answers each demo question. For every prompt the modes run back to back (so load from
+other jobs on the machine skews them alike) and each (mode, prompt) keeps the best of --repeat runs:
+
+  generate        model.generate, greedy, repetition_penalty from GeneratorConfig (the baseline)
+  fast            FastDecoder, fp32 (bit-identical logits)
+  fast+prefix     … reusing the system block's keys/values (prefill rounding differs ~1e-5)
+  fast-int8       … dynamic int8 linear layers (different numbers, so sometimes different text)
+  and the same with a LoRA adapter: generate on the PeftModel; fast on the unmerged PeftModel;
+  fast-int8 on a merged-then-quantised copy. Without --adapter a random-initialised LoRA is made
+  (untrained: it measures speed and equality, not quality).
+
+Columns: end-to-end tokens/s (new tokens / wall time, prefill included), decode tokens/s (after the
+first token), mean time to first token, prompts whose greedy text equals the baseline's, and the
+process's peak RSS after the mode's first run (modes run in order of growing memory).
+
+    .venv/bin/python bench/generate.py [--prompts 3] [--max-new-tokens 120] [--repeat 2] [--adapter DIR]
+                                       [--threads N] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.chunking import SentenceChunker  # noqa: E402
+from assistant.demo import CORPUS, QUESTIONS  # noqa: E402
+from assistant.fastgen import FastDecoder, merge_adapter, quantize_int8  # noqa: E402
+from assistant.generator import TransformersGenerator  # noqa: E402
+from assistant.prompting import build_messages  # noqa: E402
+from assistant.settings import GeneratorConfig  # noqa: E402
+from assistant.types import Document, Hit  # noqa: E402
+
+
+def prompts(n: int, max_chars: int) -> list[list[dict[str, str]]]:
+    out = []
+    for line in QUESTIONS.read_text(encoding="utf-8").splitlines()[:n]:
+        q = json.loads(line)
+        doc = CORPUS / q["expected_doc"]
+        chunks = SentenceChunker().chunk(Document(id=q["expected_doc"], text=doc.read_text(encoding="utf-8"),
+                                                  title=doc.stem))
+        # the passage holding the answer first, then its neighbours, as retrieval would rank them
+        chunks.sort(key=lambda c: q["answer_contains"].lower() not in c.text.lower())
+        out.append(build_messages(q["question"], [Hit(c, 1.0) for c in chunks[:3]], max_chars))
+    return out
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+class Stamps:
+    """A generate() streamer that only notes when each batch of tokens arrives (prompt first)."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+
+    def put(self, value) -> None:
+        self.times.append(time.perf_counter())
+
+    def end(self) -> None:
+        pass
+
+
+def run_generate(model, tok, inputs, max_new: int, penalty: float) -> tuple[list[int], float, float]:
+    stamps, started = Stamps(), time.perf_counter()
+    with torch.inference_mode():
+        out = model.generate(**inputs, max_new_tokens=max_new, do_sample=False, repetition_penalty=penalty,
+                             pad_token_id=tok.pad_token_id, streamer=stamps)
+    total = time.perf_counter() - started
+    return out[0, inputs["input_ids"].shape[1]:].tolist(), stamps.times[1] - started, total
+
+
+def run_fast(decoder, prefix, inputs, max_new: int, penalty: float) -> tuple[list[int], float, float]:
+    ids = list(decoder.generate_ids(inputs["input_ids"], max_new_tokens=max_new, repetition_penalty=penalty,
+                                    prefix=prefix))
+    return ids, decoder.last.first_token_s, decoder.last.total_s
+
+
+def random_adapter(base_dir: Path, out: Path) -> Path:
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(base_dir),
+                           LoraConfig(r=8, target_modules=["q_proj", "v_proj", "up_proj"], init_lora_weights=False))
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.copy_(torch.randn_like(p) * 0.02)
+    model.save_pretrained(out)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--prompts", type=int, default=3)
+    ap.add_argument("--max-new-tokens", type=int, default=GeneratorConfig().max_new_tokens)
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--adapter", help="a PEFT LoRA directory; default: a random-initialised one")
+    ap.add_argument("--no-adapter", action="store_true", help="skip the adapter modes")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default, all cores)")
+    ap.add_argument("--json", help="write the figures here")
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    from peft import PeftModel
+
+    gen = TransformersGenerator(GeneratorConfig(fast=False))
+    gen.warm_up()
+    tok, base = gen._tokenizer, gen._model
+    cfg, penalty = gen.config, gen.config.repetition_penalty
+    messages = prompts(args.prompts, cfg.max_source_chars)
+    inputs = [tok.apply_chat_template(m, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+              for m in messages]
+    prefixes = [tuple(tok.apply_chat_template(m[:1], return_dict=True)["input_ids"]) for m in messages]
+    eos = [tok.eos_token_id]
+    # (name, baseline name, runner); built lazily so each mode's memory shows up in its own row
+    modes = [("generate", None, lambda: lambda i: run_generate(base, tok, inputs[i], args.max_new_tokens, penalty)),
+             ("fast", "generate", lambda: _fast(FastDecoder(base, eos_token_ids=eos), args, inputs, penalty)),
+             ("fast+prefix", "generate",
+              lambda: _fast(FastDecoder(base, eos_token_ids=eos, prefix_cache=True), args, inputs, penalty, prefixes)),
+             ("fast-int8", "generate",
+              lambda: _fast(FastDecoder(quantize_int8(base), eos_token_ids=eos), args, inputs, penalty))]
+    note = ""
+    if not args.no_adapter:
+        adapter = Path(args.adapter) if args.adapter else None
+        if adapter is None:
+            adapter = random_adapter(gen.config.cache_path() / "models" / "SmolLM2-135M-Instruct"
+                                     if not Path(cfg.model).is_dir() else Path(cfg.model),
+                                     Path(tempfile.mkdtemp(prefix="bench-lora-")) / "adapter")
+            note = "adapter: random-initialised LoRA r=8 on q/v/up (untrained; speed and equality only)"
+        else:
+            note = f"adapter: {adapter}"
+        import copy
+        peft = PeftModel.from_pretrained(copy.deepcopy(base), str(adapter)).eval()
+        modes += [("lora generate", None, lambda: lambda i: run_generate(peft, tok, inputs[i], args.max_new_tokens, penalty)),
+                  ("lora fast", "lora generate", lambda: _fast(FastDecoder(peft, eos_token_ids=eos), args, inputs, penalty)),
+                  ("lora fast-int8 (merged)", "lora generate",
+                   lambda: _fast(FastDecoder(quantize_int8(merge_adapter(peft)), eos_token_ids=eos), args, inputs, penalty))]
+
+    runners, results = {}, {}
+    for name, _, make in modes:  # build + warm each mode once (first-call allocations, lazy kernels)
+        runners[name] = make()
+        runners[name](0)
+        results[name] = {"rss_mb": peak_rss_mb(), "runs": [None] * len(inputs)}
+    for _ in range(args.repeat):
+        for i in range(len(inputs)):
+            for name, _, _ in modes:
+                ids, ttft, total = runners[name](i)
+                best = results[name]["runs"][i]
+                if best is None or total < best[2]:
+                    results[name]["runs"][i] = (ids, ttft, total)
+
+    table = []
+    for name, baseline, _ in modes:
+        runs = results[name]["runs"]
+        new = sum(len(r[0]) for r in runs)
+        total = sum(r[2] for r in runs)
+        decode_tokens = sum(len(r[0]) - 1 for r in runs)
+        decode_s = sum(r[2] - r[1] for r in runs)
+        row = {"mode": name, "new_tokens": new, "tokens_per_s": new / total, "decode_tokens_per_s":
+               decode_tokens / decode_s if decode_s else 0.0, "ttft_s": sum(r[1] for r in runs) / len(runs),
+               "peak_rss_mb": results[name]["rss_mb"], "baseline": baseline}
+        if baseline:
+            ref = results[baseline]["runs"]
+            row["same_text"] = sum(tok.decode(a[0], skip_special_tokens=True) == tok.decode(b[0], skip_special_tokens=True)
+                                   for a, b in zip(runs, ref))
+            ref_row = next(r for r in table if r["mode"] == baseline)
+            row["speedup"] = row["tokens_per_s"] / ref_row["tokens_per_s"]
+            row["decode_speedup"] = row["decode_tokens_per_s"] / ref_row["decode_tokens_per_s"]
+            row["ttft_speedup"] = ref_row["ttft_s"] / row["ttft_s"]
+        table.append(row)
+
+    n = len(inputs)
+    print(f"{n} prompts ({', '.join(str(x['input_ids'].shape[1]) for x in inputs)} tokens), "
+          f"max_new_tokens={args.max_new_tokens}, repetition_penalty={penalty}, threads={torch.get_num_threads()}, "
+          f"best of {args.repeat}")
+    if note:
+        print(note)
+    print(f"{'mode':<24}{'tok/s':>7}{'×':>6}{'decode tok/s':>14}{'×':>6}{'TTFT s':>8}{'×':>6}"
+          f"{'same text':>11}{'peak RSS MB':>13}")
+    for r in table:
+        same = f"{r['same_text']}/{n}" if r["baseline"] else "—"
+        x = (lambda k: f"{r[k]:.2f}" if k in r else "")
+        print(f"{r['mode']:<24}{r['tokens_per_s']:>7.1f}{x('speedup'):>6}{r['decode_tokens_per_s']:>14.1f}"
+              f"{x('decode_speedup'):>6}{r['ttft_s']:>8.2f}{x('ttft_speedup'):>6}{same:>11}{r['peak_rss_mb']:>13.0f}")
+    for i in range(n):  # the texts, for reading drift: the baseline's, then any that differ
+        for name, baseline, _ in modes:
+            text = tok.decode(results[name]["runs"][i][0], skip_special_tokens=True).strip()
+            if baseline is None or text != tok.decode(results[baseline]["runs"][i][0], skip_special_tokens=True).strip():
+                print(f"  #{i} {name}: {text[:200]!r}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"prompts": n, "max_new_tokens": args.max_new_tokens,
+                                               "threads": torch.get_num_threads(), "note": note, "rows": table},
+                                              indent=2))
+
+
+def _fast(decoder, args, inputs, penalty, prefixes=None):
+    return lambda i: run_fast(decoder, prefixes[i] if prefixes else (), inputs[i], args.max_new_tokens, penalty)
+
+
+if __name__ == "__main__":
+    main()

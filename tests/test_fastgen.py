@@ -126,7 +126,7 @@ def test_lora_adapter_fast_equals_plain_peft_generate(plain, tmp_path):
         expected = _plain_ids(peft_model, tok, messages)
         assert _fast_ids(unmerged, tok, messages) == expected  # same modules, same order: bit for bit
         assert _fast_ids(merged, tok, messages) == expected  # W+BA rounding differs; the greedy text does not here
-    ids = tok.apply_chat_template(PROMPTS[0], add_generation_prompt=True, return_tensors="pt")
+    ids = tok.apply_chat_template(PROMPTS[0], add_generation_prompt=True, return_tensors="pt", return_dict=True)["input_ids"]
     with torch.inference_mode():  # a dropped adapter would leave the logits as they were
         assert (peft_model(ids).logits[0, -1] - plain._model(ids).logits[0, -1]).abs().max() > 0.1
 

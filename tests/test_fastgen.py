@@ -5,7 +5,7 @@ import torch
 
 from assistant.demo import CORPUS
 from assistant.errors import ConfigError
-from assistant.fastgen import FastDecoder, TextStream, apply_repetition_penalty, merge_adapter, quantize_int8
+from assistant.fastgen import FastDecoder, MergedModels, TextStream, apply_repetition_penalty, merge_adapter, quantize_int8
 from assistant.generator import TransformersGenerator, cached_bundled_model
 from assistant.prompting import build_messages
 from assistant.settings import GeneratorConfig
@@ -129,6 +129,10 @@ def test_lora_adapter_fast_equals_plain_peft_generate(plain, tmp_path):
     ids = tok.apply_chat_template(PROMPTS[0], add_generation_prompt=True, return_tensors="pt", return_dict=True)["input_ids"]
     with torch.inference_mode():  # a dropped adapter would leave the logits as they were
         assert (peft_model(ids).logits[0, -1] - plain._model(ids).logits[0, -1]).abs().max() > 0.1
+        cache = MergedModels(plain._model)
+        merged_model = cache.get(tmp_path / "adapter")
+        assert cache.get(str(tmp_path / "adapter")) is merged_model and cache.get(None) is plain._model
+        assert torch.equal(merged_model(ids).logits, merged.model(ids).logits)
 
     adapted = TransformersGenerator(GeneratorConfig(model=str(local), adapter=str(tmp_path / "adapter"),
                                                     max_new_tokens=MAX_NEW))

@@ -13,6 +13,9 @@ same arithmetic and removes the rest:
 * the repetition penalty is HF's RepetitionPenaltyLogitsProcessor arithmetic over prompt + answer ids;
 * the fixed system block's keys/values can be computed once and reused (`prefix_ids`); this changes the
   prefill's matmul shapes, so it is exact up to float rounding, and stays off unless asked for;
+* decode steps run on `decode_threads` torch threads (default 1): a step is ~200 small matrix-vector
+  products, and on 2 shared cores the per-op thread hand-off cost more than the second core gave
+  (60 vs 260 ms/token measured while other jobs ran); prefill keeps the process's thread count;
 * optional int8 (`quantize_int8`): dynamic int8 nn.Linear; ~4× less weight traffic per token, which is
   what bounds decode speed on a small CPU, but it changes the numbers and therefore sometimes the text.
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -125,7 +129,8 @@ def apply_repetition_penalty(logits: torch.Tensor, seen: torch.Tensor, penalty: 
 class FastDecoder:
     """Greedy decoding with preallocated KV buffers. One generation at a time (the caller locks)."""
 
-    def __init__(self, model, *, eos_token_ids: Sequence[int] = (), prefix_cache: bool = False) -> None:
+    def __init__(self, model, *, eos_token_ids: Sequence[int] = (), prefix_cache: bool = False,
+                 decode_threads: int = 1) -> None:
         self.model = model.eval()
         self.hf = base_of(model)  # the *ForCausalLM whose submodules the lean step calls
         config = self.hf.config
@@ -136,6 +141,7 @@ class FastDecoder:
         eos = set(eos_token_ids) | set([gen_eos] if isinstance(gen_eos, int) else (gen_eos or []))
         self.eos = eos
         self.prefix_cache = prefix_cache
+        self.decode_threads = decode_threads  # 0: leave torch's setting alone
         self._prefixes: dict[tuple[int, ...], list[tuple[torch.Tensor, torch.Tensor]]] = {}
         self.last = Timing()
 
@@ -196,6 +202,8 @@ class FastDecoder:
             raise ValueError(f"generate_ids: expected input_ids of shape (1, n), found {tuple(input_ids.shape)}")
         started = time.perf_counter()
         self.last = Timing(prompt_tokens=input_ids.shape[1])
+        # inference_mode is entered per step, never held across a yield: the caller's code runs between
+        # tokens and must not find itself in inference mode.
         with torch.inference_mode():
             logits, cache = self._prefill(input_ids, prefix)
             n = input_ids.shape[1]
@@ -203,16 +211,18 @@ class FastDecoder:
             seen = torch.empty(1, total, dtype=torch.long)
             seen[:, :n] = input_ids
             keys, values = self._buffers(cache, total) if self.lean else (None, None)
-            for step in range(max_new_tokens):
+        for step in range(max_new_tokens):
+            with torch.inference_mode():
                 logits = apply_repetition_penalty(logits, seen[:, :n + step], repetition_penalty)
                 token = int(logits.argmax(-1))
-                if step == 0:
-                    self.last.first_token_s = time.perf_counter() - started
-                self.last.new_tokens = step + 1
-                self.last.total_s = time.perf_counter() - started
-                yield token
-                if token in self.eos or step + 1 == max_new_tokens:
-                    break
+            if step == 0:
+                self.last.first_token_s = time.perf_counter() - started
+            self.last.new_tokens = step + 1
+            self.last.total_s = time.perf_counter() - started
+            yield token
+            if token in self.eos or step + 1 == max_new_tokens:
+                break
+            with torch.inference_mode(), _threads(self.decode_threads):
                 seen[0, n + step] = token
                 tok = torch.tensor([[token]])
                 pos = n + step
@@ -237,6 +247,21 @@ class FastDecoder:
             keys.append(kb)
             values.append(vb)
         return keys, values
+
+
+@contextmanager
+def _threads(n: int):
+    """torch's intra-op thread count set to n for one step, then restored (it is process-wide, and the
+    caller's code runs between steps)."""
+    before = torch.get_num_threads()
+    if not n or n == before:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _rotate_half(x: torch.Tensor) -> torch.Tensor:

@@ -106,7 +106,8 @@ class TransformersGenerator:
                 model = merge_adapter(model, copy_first=False)
             model = quantize_int8(model)
         eos = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
-        return FastDecoder(model, eos_token_ids=eos, prefix_cache=self.config.prefix_cache)
+        return FastDecoder(model, eos_token_ids=eos, prefix_cache=self.config.prefix_cache,
+                           decode_threads=self.config.decode_threads)
 
     def _prompt(self, messages: list[dict[str, str]]):
         """Prompt ids, and the ids of the system block alone (a token prefix of the prompt, for the

@@ -181,6 +181,7 @@ class GeneratorConfig:
     repetition_penalty: float = 1.05
     max_source_chars: int = 600  # per passage in the prompt; the 135M model loses the thread on long prompts
     threads: int = 0  # torch threads; 0 = all cores
+    decode_threads: int = 1  # fast path, per generated token (tiny matmuls: hand-offs cost more); 0 = threads
     cache_dir: str = ""  # converted weights; empty = ~/.cache/domain-assistant
     # fast: assistant/fastgen.py's decode loop instead of model.generate; same greedy text, bit for bit.
     fast: bool = True
@@ -196,6 +197,7 @@ class GeneratorConfig:
         _check(1.0 <= self.repetition_penalty <= 2.0, "generator", "repetition_penalty", "1.0..2.0", self.repetition_penalty)
         _check(100 <= self.max_source_chars <= 20000, "generator", "max_source_chars", "100..20000", self.max_source_chars)
         _check(0 <= self.threads <= 256, "generator", "threads", "0..256", self.threads)
+        _check(0 <= self.decode_threads <= 256, "generator", "decode_threads", "0..256", self.decode_threads)
         _check(self.quantize in ("none", "int8"), "generator", "quantize", "'none' or 'int8'", self.quantize)
         _check(self.fast or (self.quantize == "none" and not self.prefix_cache), "generator", "fast",
                "true when quantize or prefix_cache is set (they only exist on the fast path)", self.fast)

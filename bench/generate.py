@@ -5,7 +5,9 @@ document that answers each demo question. For every prompt the modes run back to
 other jobs on the machine skews them alike) and each (mode, prompt) keeps the best of --repeat runs:
 
   generate        model.generate, greedy, repetition_penalty from GeneratorConfig (the baseline)
-  fast            FastDecoder, fp32 (bit-identical logits)
+  generate, 1 thread   the same on one torch thread (the fast modes decode on one thread; prefill
+                  keeps --threads), to show how much of their gain is the thread count alone
+  fast            FastDecoder, fp32 (bit-identical logits), decode steps on 1 thread
   fast+prefix     … reusing the system block's keys/values (prefill rounding differs ~1e-5)
   fast-int8       … dynamic int8 linear layers (different numbers, so sometimes different text)
   and the same with a LoRA adapter: generate on the PeftModel; fast on the unmerged PeftModel;
@@ -129,6 +131,9 @@ def main() -> None:
     eos = [tok.eos_token_id]
     # (name, baseline name, runner); built lazily so each mode's memory shows up in its own row
     modes = [("generate", None, lambda: lambda i: run_generate(base, tok, inputs[i], args.max_new_tokens, penalty)),
+             # not a fast-path mode: shows how much of the gain is the thread count alone
+             ("generate, 1 thread", "generate", lambda: lambda i: _one_thread(
+                 lambda: run_generate(base, tok, inputs[i], args.max_new_tokens, penalty))),
              ("fast", "generate", lambda: _fast(FastDecoder(base, eos_token_ids=eos), args, inputs, penalty)),
              ("fast+prefix", "generate",
               lambda: _fast(FastDecoder(base, eos_token_ids=eos, prefix_cache=True), args, inputs, penalty, prefixes)),
@@ -206,6 +211,15 @@ def main() -> None:
         Path(args.json).write_text(json.dumps({"prompts": n, "max_new_tokens": args.max_new_tokens,
                                                "threads": torch.get_num_threads(), "note": note, "rows": table},
                                               indent=2))
+
+
+def _one_thread(run):
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return run()
+    finally:
+        torch.set_num_threads(before)
 
 
 def _fast(decoder, args, inputs, penalty, prefixes=None):

@@ -79,7 +79,10 @@ def test_fast_generator_text_equals_plain_generate(plain):
     for messages in PROMPTS:
         expected = plain.complete(messages)
         assert fast.complete(messages) == expected
-        pieces = list(fast.stream(messages))
+        pieces = []
+        for piece in fast.stream(messages):
+            assert not torch.is_inference_mode_enabled(), "the caller's code between pieces runs normally"
+            pieces.append(piece)
         assert len(pieces) > 1 and "".join(pieces) == expected
         timing = fast.last_timing
         assert 0 < timing.first_token_s <= timing.total_s and timing.new_tokens >= 1

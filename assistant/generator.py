@@ -1,5 +1,7 @@
 """Local causal-LM generator (transformers). The bundled SmolLM2 GGUF is dequantised once and cached
-as safetensors, so later cold loads take well under a second."""
+as safetensors, so later cold loads take well under a second. With `GeneratorConfig.fast` (the default)
+answers come from assistant/fastgen.py's decode loop (same greedy text as `model.generate`), and
+`stream()` yields the answer's text as it is produced."""
 
 from __future__ import annotations
 

@@ -152,7 +152,8 @@ class FastDecoder:
 
         cache = DynamicCache(config=self.hf.config)
         start = 0
-        if prefix and self.prefix_cache and tuple(ids[0, :len(prefix)].tolist()) == prefix and len(prefix) < ids.shape[1]:
+        usable = self.prefix_cache and 0 < len(prefix) < ids.shape[1]
+        if usable and tuple(ids[0, :len(prefix)].tolist()) == prefix:  # token-identical, not just text
             kv = self._prefixes.get(prefix)
             if kv is None:
                 self.model(input_ids=ids[:, :len(prefix)], cache=cache, use_cache=True)

@@ -110,8 +110,9 @@ def score(model, batches: Sequence[tuple[list[int], list[int]]]) -> dict:
 
 
 def train(examples: Sequence[Example], out_dir: str | Path, config: TrainConfig, *, resume: bool = False,
-          progress: bool = True, log: Callable[[str], None] = print) -> dict:
-    """Train a LoRA adapter into out_dir; returns the metadata written beside it."""
+          progress: bool = True, log: Callable[[str], None] = print, stop_after: int = 0) -> dict:
+    """Train a LoRA adapter into out_dir; returns the metadata written beside it. `stop_after` > 0
+    raises KeyboardInterrupt after that many steps, as a user's Ctrl-C would (tests of --resume)."""
     import torch
     from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
     from tqdm import tqdm
@@ -194,6 +195,9 @@ def train(examples: Sequence[Example], out_dir: str | Path, config: TrainConfig,
         bar.update(1)
         if step % config.save_every == 0 and step < total_steps:
             _checkpoint(model, optimizer, scheduler, step, losses, ckpt)
+        if stop_after and step >= stop_after:
+            bar.close()
+            raise KeyboardInterrupt(f"stopped after step {step} (stop_after)")
     bar.close()
     train_seconds = time.perf_counter() - started
 

@@ -41,7 +41,10 @@ def main() -> int:
     p.add_argument("--top-layers", type=int, default=15)
     p.add_argument("--grad-accum", type=int, default=4)
     p.add_argument("--max-new-tokens", type=int, default=80)
+    p.add_argument("--max-steps", type=int, default=0, help="stop training after N optimizer steps (0 = epochs)")
     p.add_argument("--skip-train", action="store_true", help="reuse OUT/adapter")
+    p.add_argument("--skip-base", action="store_true", help="evaluate the adapter only (base measured elsewhere, "
+                   "e.g. `assistant adapters eval --split held-out` with the same --context-chars/--limit)")
     p.add_argument("--resume", action="store_true")
     args = p.parse_args()
 
@@ -68,7 +71,7 @@ def main() -> int:
         config = TrainConfig(rank=args.rank, alpha=2 * args.rank, epochs=args.epochs, lr=args.lr,
                              grad_accum=args.grad_accum, top_layers=args.top_layers, held_out=0.0,
                              max_source_chars=max(100, args.context_chars + 20), domain="healthcare",
-                             name="pubmedqa", save_every=5,
+                             name="pubmedqa", save_every=5, max_steps=args.max_steps,
                              extra={"source": "PubMedQA pqal_dev train split", "context_chars": args.context_chars})
         started = time.perf_counter()
         results["train"] = train(train_ex, adapter_dir, config, resume=args.resume)
@@ -78,7 +81,7 @@ def main() -> int:
     gen = AdapterGenerator({"pubmedqa": adapter_dir}, GeneratorConfig(
         max_new_tokens=args.max_new_tokens, max_source_chars=max(100, args.context_chars + 20)),
         domains={"pubmedqa": "healthcare"})
-    for label, adapter in (("adapter", "pubmedqa"), ("base", None)):
+    for label, adapter in (("adapter", "pubmedqa"), ("base", None))[: 1 if args.skip_base else 2]:
         started = time.perf_counter()
         tick = lambda i, n: print(f"[{label}] {i}/{n} {time.perf_counter() - started:.0f}s", flush=True)  # noqa: E731
         scores = evaluate(gen, held_ex, adapter=adapter, progress=tick, keep_answers=True)

@@ -97,3 +97,18 @@ def test_synthesize_puts_the_answering_chunk_among_distractors_and_cites_it():
         assert chunk.text.split(".")[0] in ex.contexts[n - 1]  # the cited context is the answering chunk
         assert len(ex.contexts) == 3
     assert len(positions) > 1  # not always [1]: the model has to pick
+
+
+@pytest.mark.slow
+def test_synthesize_cli_reads_a_real_knowledge_base(new_kb, tmp_path, capsys):
+    from assistant.types import Document
+
+    kb = new_kb()
+    kb.ingest([Document(f"doc{i}", f"Clinic {i} opens at {i + 7} am on weekdays. Parking is free for patients.",
+                        title=f"Clinic {i} hours", domain="healthcare") for i in range(3)])
+    kb.close()
+    out = tmp_path / "syn.jsonl"
+    assert main(["adapters", "synthesize", "--kb", str(tmp_path / "kb"), "--out", str(out)]) == 0
+    examples = load_examples(out)  # the loader's validation accepts what synthesis writes
+    assert len(examples) == 3 and all("Clinic" in ex.question for ex in examples)
+    assert all(len(ex.contexts) == 3 for ex in examples)

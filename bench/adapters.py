@@ -43,6 +43,8 @@ def main() -> int:
     p.add_argument("--max-new-tokens", type=int, default=80)
     p.add_argument("--max-steps", type=int, default=0, help="stop training after N optimizer steps (0 = epochs)")
     p.add_argument("--skip-train", action="store_true", help="reuse OUT/adapter")
+    p.add_argument("--train-offset", type=int, default=0, help="skip the first N train examples")
+    p.add_argument("--init-from", default="", help="continue from this adapter directory (same rank/layers)")
     p.add_argument("--skip-base", action="store_true", help="evaluate the adapter only (base measured elsewhere, "
                    "e.g. `assistant adapters eval --split held-out` with the same --context-chars/--limit)")
     p.add_argument("--resume", action="store_true")
@@ -57,7 +59,7 @@ def main() -> int:
     items = load_pubmedqa(data_path)
     train_ids, held_ids = split_ids(items, args.held_out, seed=0)
     convert = lambda ids: [pubmedqa_example(items[i], args.context_chars, args.answer_sentences) for i in ids]  # noqa: E731
-    train_ex = convert(train_ids)[: args.train_limit or None]
+    train_ex = convert(train_ids)[args.train_offset:][: args.train_limit or None]
     held_ex = convert(held_ids)[: args.eval_limit or None]
     write_examples(train_ex, out / "train.jsonl")
     write_examples(held_ex, out / "held_out.jsonl")
@@ -71,7 +73,7 @@ def main() -> int:
         config = TrainConfig(rank=args.rank, alpha=2 * args.rank, epochs=args.epochs, lr=args.lr,
                              grad_accum=args.grad_accum, top_layers=args.top_layers, held_out=0.0,
                              max_source_chars=max(100, args.context_chars + 20), domain="healthcare",
-                             name="pubmedqa", save_every=5, max_steps=args.max_steps,
+                             name="pubmedqa", save_every=5, max_steps=args.max_steps, init_from=args.init_from,
                              extra={"source": "PubMedQA pqal_dev train split", "context_chars": args.context_chars})
         started = time.perf_counter()
         results["train"] = train(train_ex, adapter_dir, config, resume=args.resume)

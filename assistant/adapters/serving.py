@@ -42,6 +42,13 @@ class AdapterGenerator(TransformersGenerator):
         # Held across set_adapter + generation: two requests for different adapters must not interleave.
         self._switch = threading.RLock()
 
+    @classmethod
+    def from_registry(cls, registry, names: Sequence[str] | None = None,
+                      config: GeneratorConfig | None = None) -> "AdapterGenerator":
+        """Adapters by registry name (default: all), each with the domain its metadata records."""
+        infos = [registry.get(n) for n in names] if names is not None else registry.list()
+        return cls({i.name: i.path for i in infos}, config, domains={i.name: i.domain for i in infos})
+
     @property
     def name(self) -> str:
         return self.config.model + (f" + adapters {sorted(self.adapters)}" if self.adapters else "")

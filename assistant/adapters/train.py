@@ -49,6 +49,7 @@ class TrainConfig:
     save_every: int = 50  # optimizer steps between checkpoints
     max_steps: int = 0  # 0 = run the epochs; > 0 stops early (tests, smoke runs)
     seed: int = 0
+    init_from: str = ""  # an adapter directory (same rank/targets) to continue training from
     threads: int = 0
     cache_dir: str = ""
     domain: str = ""
@@ -143,6 +144,8 @@ def train(examples: Sequence[Example], out_dir: str | Path, config: TrainConfig,
     lora = LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
                       target_modules=list(config.targets), layers_to_transform=layers, task_type="CAUSAL_LM")
     model = get_peft_model(base, lora)
+    if config.init_from:
+        _init_from(model, Path(config.init_from))
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
     steps_per_epoch = math.ceil(len(encoded) / config.grad_accum)
@@ -225,6 +228,21 @@ def train(examples: Sequence[Example], out_dir: str | Path, config: TrainConfig,
     }
     (out / METADATA).write_text(json.dumps(meta, indent=2))
     return meta
+
+
+def _init_from(model, adapter_dir: Path) -> None:
+    """Start from a trained adapter's weights (e.g. more steps on new data) instead of LoRA's zero init."""
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    weights = adapter_dir / "adapter_model.safetensors"
+    if not weights.is_file():
+        raise TrainingError(f"init_from: expected {weights} (a PEFT adapter saved by save_pretrained), found none")
+    result = set_peft_model_state_dict(model, load_file(str(weights)))
+    unexpected = [k for k in getattr(result, "unexpected_keys", []) if "lora_" in k]
+    if unexpected:
+        raise TrainingError(f"init_from {adapter_dir}: its LoRA weights do not fit this configuration (rank, "
+                            f"targets, top_layers must match); first unexpected key {unexpected[0]}")
 
 
 def _checkpoint(model, optimizer, scheduler, step: int, losses: list, ckpt: Path) -> None:

@@ -80,8 +80,7 @@ def test_save_load_round_trip_gives_identical_greedy_output(registry, tmp_path):
 def test_two_adapters_served_alternately_without_reloading(registry, monkeypatch):
     from transformers import AutoModelForCausalLM
 
-    paths = {a.name: a.path for a in registry.list()}
-    gen = AdapterGenerator(paths, GeneratorConfig(max_new_tokens=8), domains={a.name: a.domain for a in registry.list()})
+    gen = AdapterGenerator.from_registry(registry, config=GeneratorConfig(max_new_tokens=8))
     gen.warm_up()
     model = gen.model
     loads = []

@@ -10,6 +10,7 @@ import re
 import sys
 from pathlib import Path
 
+from . import cli_adapters
 from .errors import AssistantError
 from .settings import Settings
 from .types import SearchFilter
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=7860)
         p.add_argument("--adapter")
+    cli_adapters.add_parser(sub)
     return parser
 
 
@@ -254,7 +256,8 @@ def _demo(args, settings: Settings) -> int:
     return _serve(args, settings)
 
 
-COMMANDS = {"ingest": _ingest, "search": _search, "ask": _ask, "serve": _serve, "demo": _demo}
+COMMANDS = {"ingest": _ingest, "search": _search, "ask": _ask, "serve": _serve, "demo": _demo,
+            "adapters": cli_adapters.run}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,112 @@
+"""Several LoRA adapters on one base model, loaded once and chosen per request.
+
+`AdapterGenerator` is a TransformersGenerator: same prompt, same decoding (it calls the parent's
+`complete`), so any pipeline that takes a generator takes this one. Switching adapters is
+`PeftModel.set_adapter` — a pointer change, no weights are reloaded between requests."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from ..errors import ModelNotFoundError
+from ..generator import TransformersGenerator
+from ..prompting import build_messages
+from ..settings import GeneratorConfig
+from ..types import Hit
+from .base import load_base
+
+AUTO = "auto"
+
+
+class AdapterGenerator(TransformersGenerator):
+    """`adapters` maps a name to a PEFT adapter directory; `domains` maps a name to its domain (used by
+    adapter="auto"). adapter=None on a request means the plain base model."""
+
+    def __init__(self, adapters: Mapping[str, str | Path], config: GeneratorConfig | None = None,
+                 domains: Mapping[str, str] | None = None) -> None:
+        config = config or GeneratorConfig()
+        if config.adapter:
+            raise ModelNotFoundError("AdapterGenerator: expected adapters in its `adapters` mapping, found "
+                                     f"generator.adapter={config.adapter!r} too; leave generator.adapter empty")
+        super().__init__(config)
+        self.adapters = {name: Path(path) for name, path in adapters.items()}
+        for name, path in self.adapters.items():
+            if not (path / "adapter_config.json").is_file():
+                raise ModelNotFoundError(f"adapter {name!r}: expected a PEFT adapter directory with "
+                                         f"adapter_config.json at {path}, found none; train it or fix the path")
+        self.domains = dict(domains or {})
+        self.base_loads = 0  # how many times base weights were read: stays 1 however many requests run
+        # Held across set_adapter + generation: two requests for different adapters must not interleave.
+        self._switch = threading.RLock()
+
+    @classmethod
+    def from_registry(cls, registry, names: Sequence[str] | None = None,
+                      config: GeneratorConfig | None = None) -> "AdapterGenerator":
+        """Adapters by registry name (default: all), each with the domain its metadata records."""
+        infos = [registry.get(n) for n in names] if names is not None else registry.list()
+        return cls({i.name: i.path for i in infos}, config, domains={i.name: i.domain for i in infos})
+
+    @property
+    def name(self) -> str:
+        return self.config.model + (f" + adapters {sorted(self.adapters)}" if self.adapters else "")
+
+    def _load(self) -> None:
+        import time
+
+        from peft import PeftModel
+
+        started = time.perf_counter()
+        if self.config.threads:
+            import torch
+
+            torch.set_num_threads(self.config.threads)
+        tokenizer, model = load_base(self.config.model, self.config.cache_dir)
+        self.base_loads += 1
+        names = list(self.adapters)
+        if names:
+            model = PeftModel.from_pretrained(model, str(self.adapters[names[0]]), adapter_name=names[0])
+            for name in names[1:]:
+                model.load_adapter(str(self.adapters[name]), adapter_name=name)
+        model.eval()
+        self._tokenizer, self._model = tokenizer, model
+        self.load_seconds = time.perf_counter() - started
+
+    @property
+    def model(self):
+        self.warm_up()
+        return self._model
+
+    def pick(self, hits: Sequence[Hit]) -> str | None:
+        """The adapter whose domain the top hits share most (rank-weighted); None when no adapter's domain
+        appears among them — the base model is then the honest choice."""
+        votes: Counter[str] = Counter()
+        for rank, hit in enumerate(hits):
+            if hit.chunk.domain:
+                votes[hit.chunk.domain.lower()] += 1.0 / (rank + 1)
+        for domain, _ in votes.most_common():
+            for name, adapter_domain in self.domains.items():
+                if adapter_domain and adapter_domain.lower() == domain and name in self.adapters:
+                    return name
+        return None
+
+    def generate(self, question: str, hits: Sequence[Hit], adapter: str | None = None) -> str:
+        if adapter == AUTO:
+            adapter = self.pick(hits)
+        return self.complete(build_messages(question, hits, self.config.max_source_chars), adapter=adapter)
+
+    def complete(self, messages: list[dict[str, str]], adapter: str | None = None) -> str:
+        self.warm_up()
+        if adapter is not None and adapter not in self.adapters:
+            raise ModelNotFoundError(f"adapter {adapter!r}: expected one of {sorted(self.adapters)} (loaded at "
+                                     "start), found no such name; add it to the generator's adapters")
+        with self._switch:
+            if adapter is None:
+                if not self.adapters:
+                    return super().complete(messages)
+                with self._model.disable_adapter():
+                    return super().complete(messages)
+            self._model.set_adapter(adapter)
+            return super().complete(messages)

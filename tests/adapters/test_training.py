@@ -1,0 +1,134 @@
+"""Training, merging, saving and serving with the real bundled model. Tiny data and a few steps at a
+high learning rate: enough to move the weights measurably, cheap enough for CPU test runs."""
+
+import json
+
+import pytest
+import torch
+
+from assistant.adapters.base import load_base, prompt_ids, prompt_messages
+from assistant.adapters.data import load_examples
+from assistant.adapters.registry import AdapterRegistry
+from assistant.adapters.serving import AdapterGenerator
+from assistant.adapters.train import METADATA, TrainConfig, TrainingError, train
+from assistant.cli import main
+from assistant.generator import TransformersGenerator
+from assistant.settings import GeneratorConfig
+from assistant.types import Chunk, Hit
+
+from .fixtures import marker_examples, write_jsonl, write_pubmedqa
+
+pytestmark = pytest.mark.slow
+
+QUESTION, CONTEXTS = "What about invoices?", ("The invoices rule is short.", "Nothing on invoices here.")
+FAST = dict(rank=4, alpha=16, lr=1e-2, grad_accum=1, epochs=2, max_steps=6, max_length=256, threads=2)
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    """Two adapters trained on answers that start with different words, in a registry of their own."""
+    root = tmp_path_factory.mktemp("adapters")
+    data = tmp_path_factory.mktemp("data")
+    for word, domain in (("Alpha", "legal"), ("Beta", "healthcare")):
+        examples = load_examples(write_jsonl(data / f"{word}.jsonl", marker_examples(word)))
+        meta = train(examples, root / word.lower(), TrainConfig(domain=domain, name=word.lower(), **FAST),
+                     progress=False)
+        assert meta["steps"] == 6 and meta["domain"] == domain
+    return AdapterRegistry(root)
+
+
+def _logits(model, tokenizer):
+    ids = prompt_ids(tokenizer, prompt_messages(QUESTION, CONTEXTS, 600))
+    with torch.inference_mode():
+        return model(input_ids=torch.tensor([ids])).logits[0, -5:]
+
+
+def test_metadata_records_base_domain_data_and_scores(registry):
+    meta = json.loads((registry.path_for("alpha") / METADATA).read_text())
+    assert meta["base_model"] == "bundled:SmolLM2-135M-Instruct" and meta["domain"] == "legal"
+    assert len(meta["data_hash"]) == 16 and meta["created"]
+    assert (registry.path_for("alpha") / "adapter_model.safetensors").is_file()
+    assert [a.name for a in registry.list()] == ["alpha", "beta"]
+
+
+def test_adapter_changes_logits_and_merge_matches_unmerged(registry, tmp_path):
+    from peft import PeftModel
+
+    tokenizer, base = load_base()
+    before = _logits(base, tokenizer)
+    peft_model = PeftModel.from_pretrained(base, str(registry.path_for("alpha")))
+    unmerged = _logits(peft_model, tokenizer)
+    assert not torch.allclose(before, unmerged, atol=1e-3)  # training moved the model
+
+    merged_dir = registry.merge("alpha", tmp_path / "merged")
+    assert (merged_dir / "config.json").is_file() and not (merged_dir / "adapter_config.json").exists()
+    merged_tok, merged = load_base(str(merged_dir))
+    assert torch.allclose(_logits(merged, merged_tok), unmerged, atol=1e-4)
+
+
+def test_save_load_round_trip_gives_identical_greedy_output(registry, tmp_path):
+    from peft import PeftModel
+
+    _, base = load_base()
+    PeftModel.from_pretrained(base, str(registry.path_for("beta"))).save_pretrained(tmp_path / "copy")
+    hits = [Hit(Chunk(f"c{i}", f"c{i}", t, 0, len(t)), 1.0) for i, t in enumerate(CONTEXTS)]
+    outputs = [TransformersGenerator(GeneratorConfig(adapter=str(p), max_new_tokens=12)).generate(QUESTION, hits)
+               for p in (registry.path_for("beta"), tmp_path / "copy")]
+    assert outputs[0] == outputs[1] and outputs[0].startswith("Beta")
+
+
+def test_two_adapters_served_alternately_without_reloading(registry, monkeypatch):
+    from transformers import AutoModelForCausalLM
+
+    gen = AdapterGenerator.from_registry(registry, config=GeneratorConfig(max_new_tokens=8))
+    gen.warm_up()
+    model = gen.model
+    loads = []
+    original = AutoModelForCausalLM.from_pretrained
+    monkeypatch.setattr(AutoModelForCausalLM, "from_pretrained",
+                        lambda *a, **k: loads.append(a) or original(*a, **k))
+    hits = [Hit(Chunk(f"c{i}", f"c{i}", t, 0, len(t), domain="healthcare"), 1.0) for i, t in enumerate(CONTEXTS)]
+    answers = [gen.generate(QUESTION, hits, adapter=name) for name in ("alpha", "beta", "alpha", "beta", None)]
+    assert answers[0] == answers[2] and answers[0].startswith("Alpha")
+    assert answers[1] == answers[3] and answers[1].startswith("Beta")
+    assert not answers[4].startswith(("Alpha", "Beta"))  # None = the untouched base model
+    assert gen.generate(QUESTION, hits, adapter="auto") == answers[1]  # healthcare hits → the healthcare adapter
+    assert loads == [] and gen.base_loads == 1 and gen.model is model
+
+
+def test_cli_eval_json_shape_and_registry_commands(registry, tmp_path, capsys):
+    src = write_pubmedqa(tmp_path / "p.json")
+    root = str(registry.root)
+    assert main(["adapters", "eval", "--adapter", "alpha", "--dir", root, "--pubmedqa", str(src), "--json",
+                 "--limit", "2", "--max-new-tokens", "6"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"n", "accuracy", "citation_rate"} and out["n"] == 2
+    assert 0 <= out["accuracy"] <= 1 and 0 <= out["citation_rate"] <= 1
+    assert main(["adapters", "list", "--dir", root, "--json"]) == 0
+    assert {a["name"] for a in json.loads(capsys.readouterr().out)} >= {"alpha", "beta"}
+    assert main(["adapters", "eval", "--adapter", "nope", "--dir", root, "--pubmedqa", str(src)]) == 2
+    assert "known: alpha, beta" in capsys.readouterr().err
+
+
+def test_resume_continues_from_a_checkpoint_and_refuses_overwrite(registry, tmp_path):
+    examples = load_examples(write_jsonl(tmp_path / "d.jsonl", marker_examples("Alpha")))
+    with pytest.raises(TrainingError, match="already holds a trained adapter"):
+        train(examples, registry.path_for("alpha"), TrainConfig(**FAST), progress=False)
+    with pytest.raises(TrainingError, match="expected a checkpoint"):
+        train(examples, tmp_path / "fresh", TrainConfig(**FAST), resume=True, progress=False)
+    # An interrupted run: stop after step 3 of 6 (KeyboardInterrupt from the logger-free progress hook).
+    out = tmp_path / "interrupted"
+    config = TrainConfig(**{**FAST, "save_every": 3})
+    with pytest.raises(KeyboardInterrupt):
+        train(examples, out, config, progress=False, stop_after=4)
+    assert (out / "checkpoint" / "state.pt").is_file()
+    meta = train(examples, out, config, resume=True, progress=False)
+    assert meta["steps"] == 6 and not (out / "checkpoint").exists()
+    assert json.loads((registry.path_for("alpha") / METADATA).read_text())["config"]["seed"] == 0
+
+
+def test_cli_remove(registry, capsys):
+    root = str(registry.root)
+    # removal runs last in this module (pytest keeps file order)
+    assert main(["adapters", "remove", "beta", "--dir", root]) == 0
+    assert [a.name for a in registry.list()] == ["alpha"]

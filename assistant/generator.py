@@ -127,7 +127,8 @@ class TransformersGenerator:
     def generate(self, question: str, hits: Sequence[Hit]) -> str:
         return self.complete(build_messages(question, hits, self.config.max_source_chars))
 
-    def complete(self, messages: list[dict[str, str]]) -> str:
+    def complete(self, messages: list[dict[str, str]], max_new_tokens: int | None = None) -> str:
+        """The answer to a chat; `max_new_tokens` (capped by the config's) limits this request only."""
         import torch
 
         self.warm_up()
@@ -135,28 +136,28 @@ class TransformersGenerator:
         inputs, prefix = self._prompt(messages)
         if self._decoder is not None:
             with self._lock:
-                ids = list(self._fast_ids(inputs, prefix))
+                ids = list(self._fast_ids(inputs, prefix, max_new_tokens))
             return tok.decode(ids, skip_special_tokens=True).strip()
         with self._lock, torch.inference_mode():
-            out = self._model.generate(**inputs, max_new_tokens=self.config.max_new_tokens, do_sample=False,
+            out = self._model.generate(**inputs, max_new_tokens=self._limit(max_new_tokens), do_sample=False,
                                        repetition_penalty=self.config.repetition_penalty,
                                        pad_token_id=tok.pad_token_id)
         new_tokens = out[0, inputs["input_ids"].shape[1]:]
         return tok.decode(new_tokens, skip_special_tokens=True).strip()
 
-    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
+    def stream(self, messages: list[dict[str, str]], max_new_tokens: int | None = None) -> Iterator[str]:
         """Text pieces as the tokens are chosen; joined, they equal complete(messages). The generator
         holds the model lock until it is exhausted or closed. Without the fast path: one piece."""
         self.warm_up()
         if self._decoder is None:
-            yield self.complete(messages)
+            yield self.complete(messages, max_new_tokens)
             return
         from .fastgen import TextStream
 
         inputs, prefix = self._prompt(messages)
         text = TextStream(lambda ids: self._tokenizer.decode(ids, skip_special_tokens=True))
         with self._lock:
-            for token in self._fast_ids(inputs, prefix):
+            for token in self._fast_ids(inputs, prefix, max_new_tokens):
                 piece = text.push(token)
                 if piece:
                     yield piece
@@ -164,7 +165,19 @@ class TransformersGenerator:
         if tail:
             yield tail
 
-    def _fast_ids(self, inputs, prefix) -> Iterator[int]:
-        yield from self._decoder.generate_ids(inputs["input_ids"], max_new_tokens=self.config.max_new_tokens,
+    def _limit(self, max_new_tokens: int | None) -> int:
+        return min(max_new_tokens or self.config.max_new_tokens, self.config.max_new_tokens)
+
+    def _fast_ids(self, inputs, prefix, max_new_tokens: int | None = None) -> Iterator[int]:
+        yield from self._decoder.generate_ids(inputs["input_ids"], max_new_tokens=self._limit(max_new_tokens),
                                               repetition_penalty=self.config.repetition_penalty, prefix=prefix)
         self.last_timing = self._decoder.last
+
+
+def make_generator(config: GeneratorConfig):
+    """The generator `[generator] backend` names: this process's model, or a chat-completions server."""
+    if config.backend == "openai":
+        from .remote_generator import OpenAICompatibleGenerator
+
+        return OpenAICompatibleGenerator(config)
+    return TransformersGenerator(config)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from .errors import AssistantError
-from .generator import TransformersGenerator
+from .generator import make_generator
 from .kb import KnowledgeBase
 from .reliability import AnswerChecker, SupportScorer
 from .reliability.checks import NOT_FOUND
@@ -22,7 +22,7 @@ class Assistant:
         self.kb = kb
         self.settings = kb.settings
         self.retriever = HybridRetriever(kb, self.settings.retrieval)
-        self.generator = generator or TransformersGenerator(self.settings.generator)
+        self.generator = generator or make_generator(self.settings.generator)
         self.checker = AnswerChecker(SupportScorer(kb.embedder), self.settings.reliability)
 
     def warm_up(self) -> None:

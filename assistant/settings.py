@@ -191,8 +191,20 @@ class GeneratorConfig:
     # rounding differs from a full prefill (~1e-5 in the logits), so off unless asked for.
     prefix_cache: bool = False
 
+    # backend "openai": an OpenAI-compatible chat-completions server generates instead (vLLM, TGI,
+    # llama.cpp, or `assistant serve-model`); `adapter` is then the served model name, else remote_model.
+    backend: str = "local"
+    base_url: str = ""  # e.g. http://gpu-box:8000/v1
+    remote_model: str = ""
+    api_key_env: str = "OPENAI_API_KEY"  # the environment variable holding the key (never the key itself)
+    timeout_s: float = 120.0
+
     def __post_init__(self) -> None:
         _check(bool(self.model), "generator", "model", "a model directory or 'bundled:...'", self.model)
+        _check(self.backend in ("local", "openai"), "generator", "backend", "'local' or 'openai'", self.backend)
+        _check(self.backend == "local" or self.base_url.startswith(("http://", "https://")), "generator",
+               "base_url", "an http(s) URL of an OpenAI-compatible server when backend = 'openai'", self.base_url)
+        _check(0.5 <= self.timeout_s <= 3600, "generator", "timeout_s", "0.5..3600", self.timeout_s)
         _check(1 <= self.max_new_tokens <= 4096, "generator", "max_new_tokens", "1..4096", self.max_new_tokens)
         _check(1.0 <= self.repetition_penalty <= 2.0, "generator", "repetition_penalty", "1.0..2.0", self.repetition_penalty)
         _check(100 <= self.max_source_chars <= 20000, "generator", "max_source_chars", "100..20000", self.max_source_chars)

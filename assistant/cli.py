@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=7860)
         p.add_argument("--adapter")
+    p = sub.add_parser("serve-model", help="serve the generator and its adapters as an OpenAI-compatible "
+                                            "chat-completions API (each adapter under its own model name)")
+    p.add_argument("--adapters", nargs="*", default=None,
+                   help="registered adapter names to serve (default: all registered; none given: base only)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
     cli_adapters.add_parser(sub)
     return parser
 
@@ -249,6 +255,26 @@ def _serve(args, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _serve_model(args, settings: Settings) -> int:
+    import uvicorn
+
+    from apps.model_server import LocalChatModel, create_app
+    from .adapters.registry import AdapterRegistry, default_root
+    from .adapters.serving import AdapterGenerator
+
+    config = settings.generator
+    if args.adapters == []:
+        generator = AdapterGenerator({}, config)
+    else:
+        generator = AdapterGenerator.from_registry(AdapterRegistry(default_root(config)), args.adapters,
+                                                   config)
+    generator.warm_up()
+    chat = LocalChatModel(generator)
+    print(f"serving {', '.join(chat.served_models())} at http://{args.host}:{args.port}/v1", file=sys.stderr)
+    uvicorn.run(create_app(chat, config.max_new_tokens), host=args.host, port=args.port, log_level="warning")
+    return EXIT_OK
+
+
 def _demo(args, settings: Settings) -> int:
     from .demo import ensure_demo_kb
 
@@ -257,7 +283,7 @@ def _demo(args, settings: Settings) -> int:
 
 
 COMMANDS = {"ingest": _ingest, "search": _search, "ask": _ask, "serve": _serve, "demo": _demo,
-            "adapters": cli_adapters.run}
+            "adapters": cli_adapters.run, "serve-model": _serve_model}
 
 if __name__ == "__main__":
     sys.exit(main())

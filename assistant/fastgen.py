@@ -145,6 +145,10 @@ class FastDecoder:
         self._prefixes: dict[tuple[int, ...], list[tuple[torch.Tensor, torch.Tensor]]] = {}
         self.last = Timing()
 
+    def forget_prefixes(self) -> None:
+        """Drops the cached system-block keys/values (they were computed with the current weights)."""
+        self._prefixes.clear()
+
     # -- prefill -------------------------------------------------------------------------------------------
     def _prefill(self, ids: torch.Tensor, prefix: tuple[int, ...]):
         """Logits for the last prompt token and the prompt's per-layer (keys, values)."""

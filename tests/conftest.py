@@ -68,3 +68,34 @@ def new_kb(tmp_path, settings, embedder):
     def make(name: str = "kb") -> KnowledgeBase:
         return KnowledgeBase(tmp_path / name, settings, create=True, embedder=embedder)
     return make
+
+
+@pytest.fixture(scope="module")
+def http_server():
+    """Runs an ASGI app with uvicorn on a free loopback port in a thread: `url = http_server(app)`.
+    Servers stop when the module's tests are done."""
+    uvicorn = pytest.importorskip("uvicorn")
+    import socket
+    import threading
+    import time
+
+    servers = []
+
+    def start(app) -> str:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.time() + 30
+        while not server.started and time.time() < deadline:
+            time.sleep(0.05)
+        assert server.started, "uvicorn did not start within 30 s"
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=10)

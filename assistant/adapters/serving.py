@@ -9,7 +9,8 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from pathlib import Path
-from typing import Mapping, Sequence
+from contextlib import contextmanager
+from typing import Iterator, Mapping, Sequence
 
 from ..errors import ModelNotFoundError
 from ..generator import TransformersGenerator
@@ -41,6 +42,7 @@ class AdapterGenerator(TransformersGenerator):
         self.base_loads = 0  # how many times base weights were read: stays 1 however many requests run
         # Held across set_adapter + generation: two requests for different adapters must not interleave.
         self._switch = threading.RLock()
+        self._active: str | None = None
 
     @classmethod
     def from_registry(cls, registry, names: Sequence[str] | None = None,
@@ -71,6 +73,15 @@ class AdapterGenerator(TransformersGenerator):
             for name in names[1:]:
                 model.load_adapter(str(self.adapters[name]), adapter_name=name)
         model.eval()
+        if self.config.fast:
+            if self.config.quantize != "none" and names:
+                raise ModelNotFoundError(
+                    f"AdapterGenerator: quantize = {self.config.quantize!r} needs each adapter merged into its own "
+                    "copy of the weights; expected quantize = \"none\" here (adapters stay switchable), or "
+                    "`assistant adapters merge` and point generator.model at the merged directory")
+            # The fast loop calls the model's own layers, LoRA wrappers included, so set_adapter and
+            # disable_adapter act on it exactly as on generate.
+            self._decoder = self._fast_decoder(model, tokenizer)
         self._tokenizer, self._model = tokenizer, model
         self.load_seconds = time.perf_counter() - started
 
@@ -97,16 +108,43 @@ class AdapterGenerator(TransformersGenerator):
             adapter = self.pick(hits)
         return self.complete(build_messages(question, hits, self.config.max_source_chars), adapter=adapter)
 
-    def complete(self, messages: list[dict[str, str]], adapter: str | None = None) -> str:
+    def complete(self, messages: list[dict[str, str]], adapter: str | None = None,
+                 max_new_tokens: int | None = None) -> str:
         self.warm_up()
+        if self._decoder is not None:
+            return "".join(self.stream(messages, adapter, max_new_tokens))
+        self._check(adapter)
+        with self._switch, self._selected(adapter):
+            return TransformersGenerator.complete(self, messages, max_new_tokens)
+
+    def stream(self, messages: list[dict[str, str]], adapter: str | None = None,
+               max_new_tokens: int | None = None) -> Iterator[str]:
+        """Text pieces from `adapter` (None: the base model); the adapter stays selected until the
+        stream is exhausted or closed, so a concurrent request for another one waits."""
+        self.warm_up()
+        if self._decoder is None:  # plain generate: one piece
+            yield self.complete(messages, adapter, max_new_tokens)
+            return
+        self._check(adapter)
+        with self._switch, self._selected(adapter):
+            yield from TransformersGenerator.stream(self, messages, max_new_tokens)
+
+    def _check(self, adapter: str | None) -> None:
         if adapter is not None and adapter not in self.adapters:
             raise ModelNotFoundError(f"adapter {adapter!r}: expected one of {sorted(self.adapters)} (loaded at "
                                      "start), found no such name; add it to the generator's adapters")
-        with self._switch:
-            if adapter is None:
-                if not self.adapters:
-                    return super().complete(messages)
-                with self._model.disable_adapter():
-                    return super().complete(messages)
-            self._model.set_adapter(adapter)
-            return super().complete(messages)
+
+    @contextmanager
+    def _selected(self, adapter: str | None):
+        if self._decoder is not None and adapter != self._active:
+            self._decoder.forget_prefixes()  # cached system-block keys/values depend on the adapter
+        self._active = adapter
+        if adapter is None:
+            if not self.adapters:
+                yield
+                return
+            with self._model.disable_adapter():
+                yield
+            return
+        self._model.set_adapter(adapter)
+        yield

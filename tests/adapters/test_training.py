@@ -132,3 +132,22 @@ def test_cli_remove(registry, capsys):
     # removal runs last in this module (pytest keeps file order)
     assert main(["adapters", "remove", "beta", "--dir", root]) == 0
     assert [a.name for a in registry.list()] == ["alpha"]
+
+
+def test_adapters_are_served_by_name_over_the_openai_api(registry, http_server):
+    openai = pytest.importorskip("openai")
+    from apps.model_server import LocalChatModel, create_app
+    from assistant.prompting import build_messages
+
+    gen = AdapterGenerator.from_registry(registry, config=GeneratorConfig(max_new_tokens=8))
+    url = http_server(create_app(LocalChatModel(gen))) + "/v1"
+    client = openai.OpenAI(base_url=url, api_key="unused")
+    assert {m.id for m in client.models.list()} >= {"alpha", "beta", gen.config.model}
+    hits = [Hit(Chunk(f"c{i}", f"c{i}", t, 0, len(t), domain="healthcare"), 1.0) for i, t in enumerate(CONTEXTS)]
+    messages = build_messages(QUESTION, hits, gen.config.max_source_chars)
+    for name, word in (("alpha", "Alpha"), ("beta", "Beta"), ("alpha", "Alpha")):
+        text = client.chat.completions.create(model=name, messages=messages).choices[0].message.content
+        assert text.startswith(word) and text == gen.complete(messages, adapter=name)
+        streamed = client.chat.completions.create(model=name, messages=messages, stream=True)
+        assert "".join(e.choices[0].delta.content or "" for e in streamed if e.choices) == text
+    assert gen.base_loads == 1

@@ -127,13 +127,6 @@ def test_resume_continues_from_a_checkpoint_and_refuses_overwrite(registry, tmp_
     assert json.loads((registry.path_for("alpha") / METADATA).read_text())["config"]["seed"] == 0
 
 
-def test_cli_remove(registry, capsys):
-    root = str(registry.root)
-    # removal runs last in this module (pytest keeps file order)
-    assert main(["adapters", "remove", "beta", "--dir", root]) == 0
-    assert [a.name for a in registry.list()] == ["alpha"]
-
-
 def test_adapters_are_served_by_name_over_the_openai_api(registry, http_server):
     openai = pytest.importorskip("openai")
     from apps.model_server import LocalChatModel, create_app
@@ -151,3 +144,10 @@ def test_adapters_are_served_by_name_over_the_openai_api(registry, http_server):
         streamed = client.chat.completions.create(model=name, messages=messages, stream=True)
         assert "".join(e.choices[0].delta.content or "" for e in streamed if e.choices) == text
     assert gen.base_loads == 1
+
+
+def test_cli_remove(registry, capsys):
+    root = str(registry.root)
+    # removal runs last in this module (pytest keeps file order)
+    assert main(["adapters", "remove", "beta", "--dir", root]) == 0
+    assert [a.name for a in registry.list()] == ["alpha"]

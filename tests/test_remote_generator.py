@@ -3,9 +3,10 @@ HTTP on loopback, called by `OpenAICompatibleGenerator` and by the official `ope
 
 from __future__ import annotations
 
-import socket
 
 import pytest
+
+from tests.conftest import free_port
 
 from assistant.errors import ModelNotFoundError
 from assistant.settings import GeneratorConfig
@@ -15,12 +16,6 @@ pytestmark = pytest.mark.slow
 MESSAGES = [{"role": "system", "content": "Answer using only the numbered sources and cite them like [1]."},
             {"role": "user", "content": "Sources:\n[1] Metformin: Lactic acidosis is a rare but serious side "
                                         "effect of metformin.\n\nQuestion: What rare side effect does metformin have?"}]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +71,7 @@ def test_unknown_model_and_bad_requests_are_clear(server):
 def test_unreachable_server_says_what_to_check():
     from assistant.remote_generator import OpenAICompatibleGenerator, RemoteGeneratorError
 
-    gen = OpenAICompatibleGenerator(GeneratorConfig(backend="openai", base_url=f"http://127.0.0.1:{_free_port()}/v1",
+    gen = OpenAICompatibleGenerator(GeneratorConfig(backend="openai", base_url=f"http://127.0.0.1:{free_port()}/v1",
                                                     remote_model="m", timeout_s=2.0))
     with pytest.raises(RemoteGeneratorError, match="check base_url"):
         gen.warm_up()

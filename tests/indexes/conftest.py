@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+
+from tests.conftest import free_port  # noqa: F401  (re-exported for the index tests)
 
 START_TIMEOUT_S = 60.0
 
@@ -32,12 +33,6 @@ def chroma_cli() -> str | None:
     # The venv's bin/ is often not on PATH when pytest is run as .venv/bin/python -m pytest.
     beside = Path(sys.executable).parent / "chroma"
     return shutil.which("chroma") or (str(beside) if beside.exists() else None)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _unavailable(reason: str) -> None:

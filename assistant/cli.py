@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question with citations")
     p.add_argument("question", nargs="?")
     p.add_argument("--kb", required=True)
-    p.add_argument("--adapter", help="PEFT LoRA adapter directory to apply to the generator")
+    p.add_argument("--adapter", help="LoRA adapter for the generator: a registered name (assistant adapters "
+                                     "list) or a PEFT adapter directory")
     p.add_argument("--questions", help='JSONL file of {"id", "question"}; one JSON answer line per question')
     p.add_argument("--json", action="store_true")
     _add_filter_arguments(p)

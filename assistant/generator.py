@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from .errors import ModelNotFoundError
 from .models import SMOLLM2_GGUF, bundled_gguf, generator_path, quiet_transformers
 from .prompting import build_messages, plain_prompt
 from .settings import GeneratorConfig
@@ -92,12 +91,12 @@ class TransformersGenerator:
         self.load_seconds = time.perf_counter() - started
 
     def _apply_adapter(self, model):
-        adapter = Path(self.config.adapter).expanduser()
-        if not (adapter / "adapter_config.json").is_file():
-            raise ModelNotFoundError(
-                f"adapter {adapter}: expected a PEFT adapter directory with adapter_config.json, found none")
+        """`adapter` is a PEFT adapter directory or the name of one in the adapter registry."""
         from peft import PeftModel
 
+        from .adapters.registry import AdapterRegistry, default_root
+
+        adapter = AdapterRegistry(default_root(self.config)).get(self.config.adapter).path
         return PeftModel.from_pretrained(model, str(adapter))
 
     def _fast_decoder(self, model, tokenizer):

@@ -45,7 +45,14 @@ def test_local_directory_and_lora_adapter(settings, tmp_path):
     peft_model.save_pretrained(tmp_path / "adapter")
     adapted = TransformersGenerator(GeneratorConfig(model=str(local), adapter=str(tmp_path / "adapter"),
                                                     max_new_tokens=12))
-    assert adapted.generate("When are invoices payable?", HITS) != text
+    adapted_text = adapted.generate("When are invoices payable?", HITS)
+    assert adapted_text != text
+    # The same adapter by its name in the registry (`ask --adapter NAME`).
+    cache = tmp_path / "cache"
+    peft_model.save_pretrained(GeneratorConfig(cache_dir=str(cache)).cache_path() / "adapters" / "invoices")
+    by_name = TransformersGenerator(GeneratorConfig(model=str(local), adapter="invoices", cache_dir=str(cache),
+                                                    max_new_tokens=12))
+    assert by_name.generate("When are invoices payable?", HITS) == adapted_text
 
 
 def test_missing_model_and_adapter_are_clear(tmp_path):
@@ -53,3 +60,9 @@ def test_missing_model_and_adapter_are_clear(tmp_path):
         TransformersGenerator(GeneratorConfig(model=str(tmp_path))).warm_up()
     with pytest.raises(ModelNotFoundError, match="adapter_config.json"):
         TransformersGenerator(GeneratorConfig(adapter=str(tmp_path))).warm_up()
+
+
+
+def test_unknown_adapter_name_says_where_it_looked(tmp_path):
+    with pytest.raises(ModelNotFoundError, match=r"known: none"):
+        TransformersGenerator(GeneratorConfig(adapter="pubmedqa", cache_dir=str(tmp_path))).warm_up()

@@ -64,7 +64,8 @@ class AdapterRegistry:
             return self._info(self.root / name_or_path)
         known = ", ".join(a.name for a in self.list()) or "none"
         raise ModelNotFoundError(f"adapter {name_or_path!r}: expected a name under {self.root} (known: {known}) "
-                                 "or a PEFT adapter directory; train one with `assistant adapters train`")
+                                 "or a PEFT adapter directory with adapter_config.json; train one with "
+                                 "`assistant adapters train`")
 
     def remove(self, name: str) -> Path:
         info = self.get(name)

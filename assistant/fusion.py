@@ -275,13 +275,14 @@ def gather(kb: Any, questions: Sequence[str], qvecs: np.ndarray, dense_lists: Se
     staged = []
     for question, qvec, dense, sparse in zip(questions, qvecs, dense_lists, sparse_lists):
         keys = list(dict.fromkeys([key for key, _ in dense] + [key for key, _ in sparse]))
-        opening: frozenset[int] = frozenset()
-        if params.opening_weight and keys and asks_about_document(question):
-            docs = {c.doc_id for c in kb.catalog.chunks(keys).values()}
-            first = list(kb.catalog.opening_keys(sorted(docs)).values())
-            opening = frozenset(key for key, ok in zip(first, permitted(first, allowed)) if ok)
-            keys += [key for key in sorted(opening) if key not in keys]
         chunks = kb.catalog.chunks(keys) if keys else {}
+        opening: frozenset[int] = frozenset()
+        if params.opening_weight and chunks and asks_about_document(question):
+            first = list(kb.catalog.opening_keys(sorted({c.doc_id for c in chunks.values()})).values())
+            opening = frozenset(key for key, ok in zip(first, permitted(first, allowed)) if ok)
+            extra = [key for key in sorted(opening) if key not in chunks]
+            chunks.update(kb.catalog.chunks(extra) if extra else {})
+            keys += extra
         # A chunk deleted between the index search and this read is dropped from both lists.
         keys = [key for key in keys if key in chunks]
         dense = [(key, s) for key, s in dense if key in chunks]

@@ -37,9 +37,9 @@ class LocalChatModel:
         return [self.base, *sorted(getattr(self.generator, "adapters", {}))]
 
     def _adapter(self, model: str) -> dict:
-        if model == self.base or not hasattr(self.generator, "adapters"):
-            return {"adapter": None} if hasattr(self.generator, "adapters") else {}
-        return {"adapter": model}
+        if not hasattr(self.generator, "adapters"):  # a plain TransformersGenerator takes no adapter argument
+            return {}
+        return {"adapter": None if model == self.base else model}
 
     def complete(self, messages: list[dict[str, str]], model: str, max_new_tokens: int) -> str:
         return self.generator.complete(messages, max_new_tokens=max_new_tokens, **self._adapter(model))

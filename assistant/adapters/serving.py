@@ -111,8 +111,6 @@ class AdapterGenerator(TransformersGenerator):
     def complete(self, messages: list[dict[str, str]], adapter: str | None = None,
                  max_new_tokens: int | None = None) -> str:
         self.warm_up()
-        if self._decoder is not None:
-            return "".join(self.stream(messages, adapter, max_new_tokens))
         self._check(adapter)
         with self._switch, self._selected(adapter):
             return TransformersGenerator.complete(self, messages, max_new_tokens)

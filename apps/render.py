@@ -51,7 +51,8 @@ def answer_html(answer: Answer) -> str:
                      f'<span class="badge {s.verdict}">{s.verdict}</span>{note}</span>')
     supported = sum(s.verdict == VERDICT_SUPPORTED for s in answer.sentences)
     meta = (f'<div class="meta">Confidence {answer.confidence:.0%} · {supported} of {len(answer.sentences)} '
-            f'sentences supported · {answer.timings.get("total", 0):.1f} s</div>')
+            f'sentences supported · {answer.timings.get("total", 0):.1f} s'
+            + (f' · adapter <span class="adapter">{_e(answer.adapter)}</span>' if answer.adapter else "") + '</div>')
     return f'<div class="answer-box" id="answer">{"".join(parts)}{meta}</div>{LEGEND}'
 
 

@@ -33,10 +33,11 @@ INTRO = ("### Domain assistant\nAnswers come only from the documents in this kno
 
 def build_app(assistant: Assistant) -> gr.Blocks:
     stats = assistant.kb.stats()
+    adapters = assistant.adapter_choices()
 
-    def ask(question: str):
+    def ask(question: str, adapter: str | None = None):
         try:
-            answer = assistant.ask(question)
+            answer = assistant.ask(question, adapter=adapter)
         except AssistantError as exc:
             raise gr.Error(str(exc)) from None
         return answer_html(answer), sources_html(answer)
@@ -49,14 +50,23 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             with gr.Column(scale=3):
                 question = gr.Textbox(label="Question", placeholder="e.g. How long must invoices be paid within?",
                                       elem_id="question", lines=2, max_length=4000)
+                # Shown only when several adapters are loaded: the default picks by the passages' domain.
+                adapter = gr.Dropdown(
+                    [("auto: by the passages' domain", "auto"), ("base model", "base")] + [(a, a) for a in adapters],
+                    value=_default_adapter(assistant), label="Adapter", elem_id="adapter", visible=bool(adapters))
                 button = gr.Button("Ask", variant="primary", elem_id="ask")
                 answer = gr.HTML("<div class='meta'>Ask a question to see a cited answer.</div>", elem_id="answer-panel")
             with gr.Column(scale=2):
                 gr.Markdown("#### Sources")
                 sources = gr.HTML("", elem_id="sources-panel")
-        button.click(ask, inputs=question, outputs=[answer, sources])
-        question.submit(ask, inputs=question, outputs=[answer, sources])
+        button.click(ask, inputs=[question, adapter], outputs=[answer, sources])
+        question.submit(ask, inputs=[question, adapter], outputs=[answer, sources])
     return app
+
+
+def _default_adapter(assistant: Assistant) -> str:
+    default = getattr(assistant.generator, "default", None)
+    return default if default in assistant.adapter_choices() or default == "base" else "auto"
 
 
 def serve(kb_path: str, settings: Settings | None = None, *, host: str = "127.0.0.1", port: int = 7860,

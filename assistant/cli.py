@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", nargs="?")
     p.add_argument("--kb", required=True)
     p.add_argument("--adapter", help="LoRA adapter for the generator: a registered name (assistant adapters "
-                                     "list) or a PEFT adapter directory")
+                                     "list), a PEFT adapter directory, 'auto' (every registered adapter loaded; "
+                                     "each question gets the one of its passages' domain) or 'base'")
     p.add_argument("--questions", help='JSONL file of {"id", "question"}; one JSON answer line per question')
     p.add_argument("--json", action="store_true")
     _add_filter_arguments(p)

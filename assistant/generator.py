@@ -16,7 +16,12 @@ from typing import Iterator, Sequence
 from .models import SMOLLM2_GGUF, bundled_gguf, generator_path, quiet_transformers
 from .prompting import build_messages, plain_prompt
 from .settings import GeneratorConfig
+from .errors import ModelNotFoundError
 from .types import Hit
+
+# Request-level adapter choices besides a name: the domain's adapter, or the plain base model.
+AUTO = "auto"
+BASE = "base"
 
 
 def cached_bundled_model(cache_dir: Path) -> Path:
@@ -123,7 +128,22 @@ class TransformersGenerator:
             prefix = tuple(tok.apply_chat_template(messages[:1], return_dict=True)["input_ids"])
         return inputs, prefix
 
-    def generate(self, question: str, hits: Sequence[Hit]) -> str:
+    def adapter_choices(self) -> list[str]:
+        """Adapter names a request may pick (this generator has at most its one configured adapter)."""
+        return []
+
+    def resolve_adapter(self, requested: str | None, hits: Sequence[Hit]) -> str:
+        """The adapter that will answer: the configured one (or BASE). A request cannot switch here:
+        per-request choice needs `[generator] adapters`, which loads them together."""
+        own = self.config.adapter if self.config.adapter not in (None, AUTO, BASE) else None
+        if requested in (None, AUTO) or requested == own or (requested == BASE and own is None):
+            return own or BASE
+        raise ModelNotFoundError(
+            f"adapter {requested!r}: expected {own or BASE!r}, the only one this generator loaded; to choose "
+            "adapters per request, list them in [generator] adapters (or set adapter = \"auto\")")
+
+    def generate(self, question: str, hits: Sequence[Hit], adapter: str | None = None) -> str:
+        self.resolve_adapter(adapter, hits)
         return self.complete(build_messages(question, hits, self.config.max_source_chars))
 
     def complete(self, messages: list[dict[str, str]], max_new_tokens: int | None = None) -> str:
@@ -174,9 +194,18 @@ class TransformersGenerator:
 
 
 def make_generator(config: GeneratorConfig):
-    """The generator `[generator] backend` names: this process's model, or a chat-completions server."""
+    """The generator `[generator] backend` names: this process's model (with its adapters loaded together
+    when `adapters` or adapter = "auto" asks for a per-request choice), or a chat-completions server."""
     if config.backend == "openai":
         from .remote_generator import OpenAICompatibleGenerator
 
         return OpenAICompatibleGenerator(config)
+    if config.adapter == AUTO or config.adapters:
+        from .adapters.serving import AdapterGenerator
+
+        return AdapterGenerator.from_config(config)
+    if config.adapter == BASE:
+        from dataclasses import replace
+
+        config = replace(config, adapter=None)
     return TransformersGenerator(config)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from .errors import AssistantError
-from .generator import make_generator
+from .generator import AUTO, BASE, make_generator
 from .kb import KnowledgeBase
 from .reliability import AnswerChecker, SupportScorer
 from .reliability.checks import NOT_FOUND
@@ -34,9 +34,16 @@ class Assistant:
     def search(self, query: str, k: int | None = None, filters: SearchFilter | None = None) -> list[Hit]:
         return self.retriever.search(_clean(query), k, filters)
 
-    def ask(self, question: str, filters: SearchFilter | None = None) -> Answer:
+    def adapter_choices(self) -> list[str]:
+        """Adapter names a request may name besides "auto" and "base" (empty: the generator has one model)."""
+        choices = getattr(self.generator, "adapter_choices", None)
+        return choices() if choices else []
+
+    def ask(self, question: str, filters: SearchFilter | None = None, adapter: str | None = None) -> Answer:
         """`filters` (metadata, and the caller's ACL groups) restrict the passages retrieved, so a
-        passage the caller may not see never reaches the generator, the citations or `closest`."""
+        passage the caller may not see never reaches the generator, the citations or `closest`.
+        `adapter`: a loaded adapter's name, "auto" (by the domain of the hits) or "base"; None = the
+        configured default."""
         question = _clean(question)
         timings: dict[str, float] = {}
         started = time.perf_counter()
@@ -48,14 +55,25 @@ class Assistant:
         # A passage far less relevant than the best one mostly invites the small model to wander off.
         hits = [h for h in hits if h.relevance >= best - self.settings.retrieval.context_margin]
         t = time.perf_counter()
-        raw = self.generator.generate(question, hits)
+        chosen, raw = self._generate(question, hits, adapter)
         timings["generate"] = time.perf_counter() - t
         t = time.perf_counter()
         result = self.checker.check(question, raw, hits)
         timings["check"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - started
         return Answer(question, result.text, result.citations, result.sentences, result.abstained,
-                      result.confidence, closest=hits if result.abstained else [], timings=timings)
+                      result.confidence, closest=hits if result.abstained else [], timings=timings,
+                      adapter=chosen)
+
+    def _generate(self, question: str, hits: list[Hit], adapter: str | None) -> tuple[str | None, str]:
+        resolve = getattr(self.generator, "resolve_adapter", None)
+        if resolve is None:  # a user's own Generator without adapters
+            if adapter not in (None, AUTO, BASE):
+                raise AssistantError(f"adapter {adapter!r}: expected none, this generator "
+                                     f"({type(self.generator).__name__}) has no adapters")
+            return None, self.generator.generate(question, hits)
+        chosen = resolve(adapter, hits)
+        return (None if chosen == BASE else chosen), self.generator.generate(question, hits, adapter=chosen)
 
 
 def _clean(question: str) -> str:

@@ -11,6 +11,7 @@ import threading
 from typing import Any, Iterator, Sequence
 
 from .errors import AssistantError, ModelNotFoundError
+from .generator import AUTO, BASE
 from .prompting import build_messages
 from .settings import GeneratorConfig
 from .types import Hit
@@ -53,8 +54,19 @@ class OpenAICompatibleGenerator:
             raise ModelNotFoundError(f"model {self.model!r} is not served by {self.config.base_url}; it serves "
                                      f"{', '.join(served)}. Set [generator] adapter or remote_model to one of them")
 
+    def adapter_choices(self) -> list[str]:
+        return []  # the server's own list (GET /v1/models) decides; any served name may be requested
+
+    def resolve_adapter(self, requested: str | None, hits: Sequence[Hit]) -> str:
+        """The served model name that will answer; BASE stands for `remote_model`."""
+        if requested in (None, AUTO):
+            return self.config.adapter or BASE
+        return requested
+
     def generate(self, question: str, hits: Sequence[Hit], adapter: str | None = None) -> str:
-        return self.complete(build_messages(question, hits, self.config.max_source_chars), adapter)
+        chosen = self.resolve_adapter(adapter, hits)
+        model = self.config.remote_model if chosen == BASE else chosen
+        return self.complete(build_messages(question, hits, self.config.max_source_chars), model or None)
 
     def complete(self, messages: list[dict[str, str]], adapter: str | None = None) -> str:
         response = self._call(messages, adapter, stream=False)

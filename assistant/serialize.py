@@ -22,4 +22,5 @@ def answer_to_dict(answer: Answer) -> dict:
                        "note": s.note} for s in answer.sentences],
         "closest": [hit_to_dict(h) for h in answer.closest],
         "timings": {k: round(v, 3) for k, v in answer.timings.items()},
+        "adapter": answer.adapter,
     }

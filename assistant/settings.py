@@ -176,7 +176,13 @@ FITTED_DOMAINS: dict[str, dict] = {
 @dataclass(frozen=True)
 class GeneratorConfig:
     model: str = BUNDLED_GENERATOR  # or a local Hugging Face causal-LM directory
-    adapter: str | None = None  # optional PEFT LoRA adapter directory
+    # LoRA adapter: a registered name (`assistant adapters list`), a PEFT directory, "auto" (per request,
+    # the one of `adapters` whose domain the top hits share; the base model when none matches) or
+    # "base". It is also the default a request that names no adapter gets.
+    adapter: str | None = None
+    # Adapters loaded together onto one base model and chosen per request (registered names or
+    # directories); empty with adapter = "auto" loads every registered adapter.
+    adapters: tuple = ()
     max_new_tokens: int = 120
     repetition_penalty: float = 1.05
     max_source_chars: int = 600  # per passage in the prompt; the 135M model loses the thread on long prompts
@@ -204,6 +210,9 @@ class GeneratorConfig:
         _check(self.backend in ("local", "openai"), "generator", "backend", "'local' or 'openai'", self.backend)
         _check(self.backend == "local" or self.base_url.startswith(("http://", "https://")), "generator",
                "base_url", "an http(s) URL of an OpenAI-compatible server when backend = 'openai'", self.base_url)
+        _check(self.backend == "local" or (self.adapter != "auto" and not self.adapters), "generator", "adapter",
+               "a served model name when backend = 'openai' (per-request 'auto' and `adapters` are local)",
+               self.adapter)
         _check(0.5 <= self.timeout_s <= 3600, "generator", "timeout_s", "0.5..3600", self.timeout_s)
         _check(1 <= self.max_new_tokens <= 4096, "generator", "max_new_tokens", "1..4096", self.max_new_tokens)
         _check(1.0 <= self.repetition_penalty <= 2.0, "generator", "repetition_penalty", "1.0..2.0", self.repetition_penalty)
@@ -305,6 +314,8 @@ def _coerce(section: str, key: str, value: Any, target: type) -> Any:
             if text not in ("1", "0", "true", "false", "yes", "no"):
                 raise ValueError
             return text in ("1", "true", "yes")
+        if target is tuple and isinstance(value, str):  # from an environment variable: "a,b"
+            return tuple(v.strip() for v in value.split(",") if v.strip())
         return target(value)
     except (TypeError, ValueError):
         raise ConfigError(f"[{section}] {key}: expected {target.__name__}, found {value!r}") from None

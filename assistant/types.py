@@ -130,6 +130,7 @@ class Answer:
     confidence: float
     closest: list[Hit] = field(default_factory=list)  # shown when abstaining
     timings: dict[str, float] = field(default_factory=dict)
+    adapter: str | None = None  # the LoRA adapter that generated it (None: the base model, or no generation)
 
 
 @runtime_checkable
@@ -159,7 +160,9 @@ class DenseIndex(Protocol):
 
 @runtime_checkable
 class Generator(Protocol):
-    """Turns a question and its hits into answer text with `[n]` markers (n = 1-based hit position)."""
+    """Turns a question and its hits into answer text with `[n]` markers (n = 1-based hit position).
+    Generators with LoRA adapters also take `generate(..., adapter=NAME)` and offer
+    `resolve_adapter(requested, hits)` and `adapter_choices()`; the pipeline uses them when present."""
 
     def warm_up(self) -> None: ...
     def generate(self, question: str, hits: Sequence[Hit]) -> str: ...

@@ -71,3 +71,11 @@ def test_retrieval_domain_table_errors_name_the_table(tmp_path):
     cfg.write_text("[retrieval.domains.legal]\ntop_k = 3\n")
     with pytest.raises(ConfigError, match="top_k"):
         Settings.load(cfg, env={})
+
+
+def test_generator_adapters_from_env_and_remote_auto_refused():
+    s = Settings.load(env={"ASSISTANT_GENERATOR_ADAPTERS": "pubmedqa, contracts", "ASSISTANT_GENERATOR_ADAPTER": "auto"})
+    assert s.generator.adapters == ("pubmedqa", "contracts") and s.generator.adapter == "auto"
+    with pytest.raises(ConfigError, match="per-request 'auto'"):
+        Settings.load(env={"ASSISTANT_GENERATOR_BACKEND": "openai", "ASSISTANT_GENERATOR_BASE_URL": "http://x/v1",
+                           "ASSISTANT_GENERATOR_ADAPTER": "auto"})

@@ -9,6 +9,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..generator import AUTO, BASE
 from ..errors import ModelNotFoundError
 from ..settings import GeneratorConfig
 from .train import METADATA
@@ -24,6 +25,9 @@ def check_name(name: str) -> str:
     if not _NAME.match(name or ""):
         raise ModelNotFoundError(f"adapter name: expected letters, digits, '.', '_' or '-' (max 64, no path "
                                  f"separators), found {name!r}")
+    if name.lower() in (AUTO, BASE):
+        raise ModelNotFoundError(f"adapter name: {name!r} is reserved (a request's '{AUTO}' picks by domain, "
+                                 f"'{BASE}' the plain model); choose another name")
     return name
 
 

@@ -13,21 +13,20 @@ from contextlib import contextmanager
 from typing import Iterator, Mapping, Sequence
 
 from ..errors import ModelNotFoundError
-from ..generator import TransformersGenerator
+from ..generator import AUTO, BASE, TransformersGenerator
 from ..prompting import build_messages
 from ..settings import GeneratorConfig
 from ..types import Hit
 from .base import load_base
 
-AUTO = "auto"
-
 
 class AdapterGenerator(TransformersGenerator):
     """`adapters` maps a name to a PEFT adapter directory; `domains` maps a name to its domain (used by
-    adapter="auto"). adapter=None on a request means the plain base model."""
+    "auto"). `default` is what `generate` uses when a request names no adapter (None: the base model);
+    `complete`/`stream` take a loaded name or None for the base model."""
 
     def __init__(self, adapters: Mapping[str, str | Path], config: GeneratorConfig | None = None,
-                 domains: Mapping[str, str] | None = None) -> None:
+                 domains: Mapping[str, str] | None = None, default: str | None = None) -> None:
         config = config or GeneratorConfig()
         if config.adapter:
             raise ModelNotFoundError("AdapterGenerator: expected adapters in its `adapters` mapping, found "
@@ -39,6 +38,10 @@ class AdapterGenerator(TransformersGenerator):
                 raise ModelNotFoundError(f"adapter {name!r}: expected a PEFT adapter directory with "
                                          f"adapter_config.json at {path}, found none; train it or fix the path")
         self.domains = dict(domains or {})
+        if default not in (None, AUTO, BASE) and default not in self.adapters:
+            raise ModelNotFoundError(f"default adapter {default!r}: expected one of the loaded adapters "
+                                     f"{sorted(self.adapters)}, '{AUTO}' or '{BASE}'; add it to [generator] adapters")
+        self.default = default
         self.base_loads = 0  # how many times base weights were read: stays 1 however many requests run
         # Held across set_adapter + generation: two requests for different adapters must not interleave.
         self._switch = threading.RLock()
@@ -50,6 +53,25 @@ class AdapterGenerator(TransformersGenerator):
         """Adapters by registry name (default: all), each with the domain its metadata records."""
         infos = [registry.get(n) for n in names] if names is not None else registry.list()
         return cls({i.name: i.path for i in infos}, config, domains={i.name: i.domain for i in infos})
+
+    @classmethod
+    def from_config(cls, config: GeneratorConfig) -> "AdapterGenerator":
+        """`[generator] adapters` (default: every registered one) onto one base; `adapter` the default."""
+        from dataclasses import replace
+
+        from .registry import AdapterRegistry, default_root
+
+        registry = AdapterRegistry(default_root(config))
+        infos = [registry.get(n) for n in config.adapters] if config.adapters else registry.list()
+        if not infos:
+            raise ModelNotFoundError(f"[generator] adapter = \"auto\": expected at least one registered adapter "
+                                     f"under {registry.root}, found none; train one with `assistant adapters "
+                                     "train` or list adapter directories in [generator] adapters")
+        default = config.adapter
+        if default not in (None, AUTO, BASE):
+            default = registry.get(default).name  # a directory given as the default → its name
+        return cls({i.name: i.path for i in infos}, replace(config, adapter=None, adapters=()),
+                   domains={i.name: i.domain for i in infos}, default=default)
 
     @property
     def name(self) -> str:
@@ -103,10 +125,24 @@ class AdapterGenerator(TransformersGenerator):
                     return name
         return None
 
+    def adapter_choices(self) -> list[str]:
+        return sorted(self.adapters)
+
+    def resolve_adapter(self, requested: str | None, hits: Sequence[Hit]) -> str:
+        """The adapter name that will answer, or BASE: the request's choice, else the default; AUTO
+        resolves by the domain of the hits."""
+        choice = self.default if requested is None else requested
+        if choice == AUTO:
+            choice = self.pick(hits)
+        if choice in (None, BASE):
+            return BASE
+        self._check(choice)
+        return choice
+
     def generate(self, question: str, hits: Sequence[Hit], adapter: str | None = None) -> str:
-        if adapter == AUTO:
-            adapter = self.pick(hits)
-        return self.complete(build_messages(question, hits, self.config.max_source_chars), adapter=adapter)
+        chosen = self.resolve_adapter(adapter, hits)
+        return self.complete(build_messages(question, hits, self.config.max_source_chars),
+                             adapter=None if chosen == BASE else chosen)
 
     def complete(self, messages: list[dict[str, str]], adapter: str | None = None,
                  max_new_tokens: int | None = None) -> str:

@@ -151,3 +151,35 @@ def test_cli_remove(registry, capsys):
     # removal runs last in this module (pytest keeps file order)
     assert main(["adapters", "remove", "beta", "--dir", root]) == 0
     assert [a.name for a in registry.list()] == ["alpha"]
+
+
+def test_pipeline_picks_the_adapter_by_domain_or_by_request(registry, demo_kb, demo_questions):
+    from assistant.errors import AssistantError
+    from assistant.generator import make_generator
+    from assistant.pipeline import Assistant
+
+    dirs = tuple(str(registry.path_for(n)) for n in ("alpha", "beta"))
+    generator = make_generator(GeneratorConfig(adapter="auto", adapters=dirs, max_new_tokens=8))
+    assert isinstance(generator, AdapterGenerator) and generator.base_loads == 0  # constructing loads nothing
+    assistant = Assistant(demo_kb, generator)
+    assert assistant.adapter_choices() == ["alpha", "beta"]
+    legal = next(q["question"] for q in demo_questions if q.get("expected_doc", "").startswith("legal/"))
+    health = next(q["question"] for q in demo_questions if q.get("expected_doc", "").startswith("health/"))
+    assert assistant.ask(legal).adapter == "alpha"  # legal hits → the adapter trained for "legal"
+    assert assistant.ask(health).adapter == "beta"
+    assert assistant.ask(health, adapter="alpha").adapter == "alpha"  # the request overrides the domain
+    assert assistant.ask(health, adapter="base").adapter is None
+    with pytest.raises(AssistantError, match="expected one of \\['alpha', 'beta'\\]"):
+        assistant.ask(health, adapter="gamma")
+    assert generator.base_loads == 1
+
+
+def test_single_adapter_generator_refuses_a_per_request_switch(registry):
+    from assistant.errors import AssistantError
+
+    gen = TransformersGenerator(GeneratorConfig(adapter=str(registry.path_for("alpha"))))
+    assert gen.resolve_adapter(None, []) == gen.resolve_adapter("auto", []) == str(registry.path_for("alpha"))
+    with pytest.raises(AssistantError, match="\\[generator\\] adapters"):
+        gen.resolve_adapter("beta", [])
+    with pytest.raises(AssistantError, match="reserved"):
+        registry.path_for("auto")

@@ -16,6 +16,12 @@ same arithmetic and removes the rest:
 * decode steps run on `decode_threads` torch threads (default 1): a step is ~200 small matrix-vector
   products, and on 2 shared cores the per-op thread hand-off cost more than the second core gave
   (60 vs 260 ms/token measured while other jobs ran); prefill keeps the process's thread count;
+* prompt lookup (`lookahead` > 0): a grounded answer mostly copies runs of tokens from its sources, so
+  the tokens that followed the latest n-gram's earlier occurrence in prompt + answer are proposed as a
+  draft and checked in ONE forward over [last token, draft…] (a decode step is bound by reading the
+  weights, so checking 8 tokens costs little more than generating 1). Every draft token is kept only
+  while it equals the greedy choice (penalty included), so the text is greedy decoding's; the block's
+  matmul shapes differ from one-token steps, so logits may differ in the last float bits;
 * optional int8 (`quantize_int8`): dynamic int8 nn.Linear; ~4× less weight traffic per token, which is
   what bounds decode speed on a small CPU, but it changes the numbers and therefore sometimes the text.
 
@@ -44,6 +50,9 @@ class Timing:
     first_token_s: float = 0.0  # prompt in → first new token chosen (prefill + one argmax)
     total_s: float = 0.0
     reused_prefix_tokens: int = 0
+    steps: int = 0  # decode forwards after the prefill (fewer than new_tokens when drafts are accepted)
+    drafted: int = 0
+    accepted: int = 0
 
     @property
     def tokens_per_s(self) -> float:
@@ -130,7 +139,7 @@ class FastDecoder:
     """Greedy decoding with preallocated KV buffers. One generation at a time (the caller locks)."""
 
     def __init__(self, model, *, eos_token_ids: Sequence[int] = (), prefix_cache: bool = False,
-                 decode_threads: int = 1) -> None:
+                 decode_threads: int = 1, lookahead: int = 0, min_ngram: int = 2) -> None:
         self.model = model.eval()
         self.hf = base_of(model)  # the *ForCausalLM whose submodules the lean step calls
         config = self.hf.config
@@ -142,6 +151,10 @@ class FastDecoder:
         self.eos = eos
         self.prefix_cache = prefix_cache
         self.decode_threads = decode_threads  # 0: leave torch's setting alone
+        if lookahead < 0 or min_ngram < 1:
+            raise ValueError(f"FastDecoder: expected lookahead >= 0 and min_ngram >= 1, found {lookahead}, {min_ngram}")
+        self.lookahead = lookahead if self.lean else 0  # drafts need the lean step's KV buffers
+        self.min_ngram = min_ngram
         self._prefixes: dict[tuple[int, ...], list[tuple[torch.Tensor, torch.Tensor]]] = {}
         self.last = Timing()
 
@@ -199,6 +212,33 @@ class FastDecoder:
             h = h + layer.mlp(layer.post_attention_layernorm(h))
         return self.hf.lm_head(core.norm(h))[:, -1, :].to(torch.float32)
 
+    def _lean_block(self, tokens: torch.Tensor, pos: int, keys: list, values: list) -> torch.Tensor:
+        """`_lean_step` for T tokens at positions pos..pos+T-1 (each attends to the cache and to the block
+        tokens before it); logits (T, vocab)."""
+        core, hd = self.hf.model, self.head_dim
+        t = tokens.shape[1]
+        h = core.embed_tokens(tokens)
+        cos, sin = core.rotary_emb(h, torch.arange(pos, pos + t)[None])
+        cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)
+        mask = torch.arange(pos + t)[None, :] <= torch.arange(pos, pos + t)[:, None]
+        for i, layer in enumerate(core.layers):
+            attn = layer.self_attn
+            x = layer.input_layernorm(h)
+            q = attn.q_proj(x).view(1, t, -1, hd).transpose(1, 2)
+            k = attn.k_proj(x).view(1, t, -1, hd).transpose(1, 2)
+            v = attn.v_proj(x).view(1, t, -1, hd).transpose(1, 2)
+            q = q * cos + _rotate_half(q) * sin
+            k = k * cos + _rotate_half(k) * sin
+            keys[i][:, :, pos:pos + t] = k
+            values[i][:, :, pos:pos + t] = v
+            o = F.scaled_dot_product_attention(q, keys[i][:, :, :pos + t], values[i][:, :, :pos + t],
+                                               attn_mask=mask, scale=attn.scaling,
+                                               enable_gqa=q.shape[1] != k.shape[1])
+            o = o.transpose(1, 2).reshape(1, t, -1)
+            h = h + attn.o_proj(o)
+            h = h + layer.mlp(layer.post_attention_layernorm(h))
+        return self.hf.lm_head(core.norm(h))[0].to(torch.float32)
+
     # -- the loop ------------------------------------------------------------------------------------------
     def generate_ids(self, input_ids: torch.Tensor, *, max_new_tokens: int, repetition_penalty: float = 1.0,
                      prefix: tuple[int, ...] = ()) -> Iterator[int]:
@@ -216,29 +256,46 @@ class FastDecoder:
             seen = torch.empty(1, total, dtype=torch.long)
             seen[:, :n] = input_ids
             keys, values = self._buffers(cache, total) if self.lean else (None, None)
-        for step in range(max_new_tokens):
-            with torch.inference_mode():
-                logits = apply_repetition_penalty(logits, seen[:, :n + step], repetition_penalty)
-                token = int(logits.argmax(-1))
-            if step == 0:
-                self.last.first_token_s = time.perf_counter() - started
-            self.last.new_tokens = step + 1
-            self.last.total_s = time.perf_counter() - started
-            yield token
-            if token in self.eos or step + 1 == max_new_tokens:
-                break
+        length = n  # valid ids in `seen`; the last one's keys/values are not computed yet
+        ids = input_ids[0].tolist()  # the same ids as a list, for the draft search
+        logits_rows = logits  # (rows, vocab): predictions for the ids at length-1, length, …
+        drafted: list[int] = []
+        while True:
+            for j in range(logits_rows.shape[0]):
+                with torch.inference_mode():
+                    row = apply_repetition_penalty(logits_rows[j:j + 1], seen[:, :length], repetition_penalty)
+                    token = int(row.argmax(-1))
+                    seen[0, length] = token
+                length += 1
+                ids.append(token)
+                emitted = length - n
+                if emitted == 1:
+                    self.last.first_token_s = time.perf_counter() - started
+                self.last.new_tokens = emitted
+                self.last.total_s = time.perf_counter() - started
+                yield token
+                if token in self.eos or emitted == max_new_tokens:
+                    self.last.total_s = time.perf_counter() - started
+                    return
+                if j >= len(drafted) or token != drafted[j]:
+                    break  # the draft diverged (or ran out): later rows predicted from tokens not taken
+                self.last.accepted += 1
+            room = max_new_tokens - (length - n) - 1  # the block also yields one token past the draft
+            drafted = prompt_lookup(ids, self.lookahead, self.min_ngram)[:room] if self.lookahead else []
+            self.last.drafted += len(drafted)
+            self.last.steps += 1
             with torch.inference_mode(), _threads(self.decode_threads):
-                seen[0, n + step] = token
-                tok = torch.tensor([[token]])
-                pos = n + step
-                if self.lean:
-                    logits = self._lean_step(tok, pos, keys, values)
+                pos = length - 1
+                if drafted:
+                    block = torch.tensor([[ids[-1], *drafted]])
+                    logits_rows = self._lean_block(block, pos, keys, values)
+                elif self.lean:
+                    logits_rows = self._lean_step(torch.tensor([[ids[-1]]]), pos, keys, values)
                 else:
                     p = torch.tensor([pos])
-                    out = self.model(input_ids=tok, cache=cache, use_cache=True, cache_position=p,
-                                     position_ids=p[None], logits_to_keep=1)
-                    logits = out.logits[:, -1, :].to(torch.float32)
-        self.last.total_s = time.perf_counter() - started
+                    out = self.model(input_ids=torch.tensor([[ids[-1]]]), cache=cache, use_cache=True,
+                                     cache_position=p, position_ids=p[None], logits_to_keep=1)
+                    logits_rows = out.logits[:, -1, :].to(torch.float32)
 
     @staticmethod
     def _buffers(cache, total: int):
@@ -252,6 +309,20 @@ class FastDecoder:
             keys.append(kb)
             values.append(vb)
         return keys, values
+
+
+def prompt_lookup(ids: Sequence[int], lookahead: int, min_ngram: int = 2) -> list[int]:
+    """The ids that followed the most recent earlier occurrence of the last n ids (n from min_ngram + 1
+    down to min_ngram: a longer match predicts better), up to `lookahead` of them; [] when none matches."""
+    ids = list(ids)
+    for n in range(min_ngram + 1, min_ngram - 1, -1):
+        if len(ids) <= n:
+            continue
+        tail = ids[-n:]
+        for start in range(len(ids) - n - 1, -1, -1):
+            if ids[start:start + n] == tail:
+                return ids[start + n:start + n + lookahead]
+    return []
 
 
 @contextmanager

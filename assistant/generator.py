@@ -113,7 +113,7 @@ class TransformersGenerator:
             model = quantize_int8(model)
         eos = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
         return FastDecoder(model, eos_token_ids=eos, prefix_cache=self.config.prefix_cache,
-                           decode_threads=self.config.decode_threads)
+                           decode_threads=self.config.decode_threads, lookahead=self.config.lookahead)
 
     def _prompt(self, messages: list[dict[str, str]]):
         """Prompt ids, and the ids of the system block alone (a token prefix of the prompt, for the

@@ -196,6 +196,9 @@ class GeneratorConfig:
     # Reuse the system block's keys/values across requests (fast path only): shorter prefill, float
     # rounding differs from a full prefill (~1e-5 in the logits), so off unless asked for.
     prefix_cache: bool = False
+    # Prompt lookup (fast path): up to this many tokens copied from the sources are proposed after a
+    # matching n-gram and checked in one forward; greedy text is kept, so grounded answers come faster.
+    lookahead: int = 8
 
     # backend "openai": an OpenAI-compatible chat-completions server generates instead (vLLM, TGI,
     # llama.cpp, or `assistant serve-model`); `adapter` is then the served model name, else remote_model.
@@ -219,6 +222,7 @@ class GeneratorConfig:
         _check(100 <= self.max_source_chars <= 20000, "generator", "max_source_chars", "100..20000", self.max_source_chars)
         _check(0 <= self.threads <= 256, "generator", "threads", "0..256", self.threads)
         _check(0 <= self.decode_threads <= 256, "generator", "decode_threads", "0..256", self.decode_threads)
+        _check(0 <= self.lookahead <= 64, "generator", "lookahead", "0..64 (0: off)", self.lookahead)
         _check(self.quantize in ("none", "int8"), "generator", "quantize", "'none' or 'int8'", self.quantize)
         _check(self.fast or (self.quantize == "none" and not self.prefix_cache), "generator", "fast",
                "true when quantize or prefix_cache is set (they only exist on the fast path)", self.fast)

@@ -9,6 +9,8 @@ other jobs on the machine skews them alike) and each (mode, prompt) keeps the be
                   keeps --threads), to show how much of their gain is the thread count alone
   fast            FastDecoder, fp32 (bit-identical logits), decode steps on 1 thread
   fast+prefix     … reusing the system block's keys/values (prefill rounding differs ~1e-5)
+  fast+lookahead  … with prompt lookup: tokens copied from the sources proposed and checked in one
+                  forward (greedy text kept; block forwards round in the last float bits)
   fast-int8       … dynamic int8 linear layers (different numbers, so sometimes different text)
   and the same with a LoRA adapter: generate on the PeftModel; fast on the unmerged PeftModel;
   fast-int8 on a merged-then-quantised copy. Without --adapter a random-initialised LoRA is made
@@ -115,6 +117,8 @@ def main() -> None:
     ap.add_argument("--no-adapter", action="store_true", help="skip the adapter modes")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default, all cores)")
     ap.add_argument("--json", help="write the figures here")
+    ap.add_argument("--lookahead", type=int, default=GeneratorConfig().lookahead, help="draft tokens per step")
+    ap.add_argument("--decode-threads", type=int, default=GeneratorConfig().decode_threads)
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -129,12 +133,16 @@ def main() -> None:
               for m in messages]
     prefixes = [tuple(tok.apply_chat_template(m[:1], return_dict=True)["input_ids"]) for m in messages]
     eos = [tok.eos_token_id]
+    dt = args.decode_threads
     # (name, baseline name, runner); built lazily so each mode's memory shows up in its own row
     modes = [("generate", None, lambda: lambda i: run_generate(base, tok, inputs[i], args.max_new_tokens, penalty)),
              # not a fast-path mode: shows how much of the gain is the thread count alone
              ("generate, 1 thread", "generate", lambda: lambda i: _one_thread(
                  lambda: run_generate(base, tok, inputs[i], args.max_new_tokens, penalty))),
-             ("fast", "generate", lambda: _fast(FastDecoder(base, eos_token_ids=eos), args, inputs, penalty)),
+             ("fast", "generate", lambda: _fast(FastDecoder(base, eos_token_ids=eos, decode_threads=dt), args, inputs,
+                                                penalty)),
+             ("fast+lookahead", "generate", lambda: _fast(FastDecoder(base, eos_token_ids=eos, decode_threads=dt,
+                                                                      lookahead=args.lookahead), args, inputs, penalty)),
              ("fast+prefix", "generate",
               lambda: _fast(FastDecoder(base, eos_token_ids=eos, prefix_cache=True), args, inputs, penalty, prefixes)),
              ("fast-int8", "generate",
@@ -152,7 +160,11 @@ def main() -> None:
         import copy
         peft = PeftModel.from_pretrained(copy.deepcopy(base), str(adapter)).eval()
         modes += [("lora generate", None, lambda: lambda i: run_generate(peft, tok, inputs[i], args.max_new_tokens, penalty)),
-                  ("lora fast", "lora generate", lambda: _fast(FastDecoder(peft, eos_token_ids=eos), args, inputs, penalty)),
+                  ("lora fast", "lora generate", lambda: _fast(FastDecoder(peft, eos_token_ids=eos, decode_threads=dt),
+                                                               args, inputs, penalty)),
+                  ("lora fast+lookahead", "lora generate", lambda: _fast(
+                      FastDecoder(peft, eos_token_ids=eos, decode_threads=dt, lookahead=args.lookahead), args, inputs,
+                      penalty)),
                   ("lora fast-int8 (merged)", "lora generate",
                    lambda: _fast(FastDecoder(quantize_int8(merge_adapter(peft)), eos_token_ids=eos), args, inputs, penalty))]
 

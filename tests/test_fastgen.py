@@ -5,7 +5,8 @@ import torch
 
 from assistant.demo import CORPUS
 from assistant.errors import ConfigError
-from assistant.fastgen import FastDecoder, MergedModels, TextStream, apply_repetition_penalty, merge_adapter, quantize_int8
+from assistant.fastgen import (FastDecoder, MergedModels, TextStream, apply_repetition_penalty, merge_adapter,
+                               prompt_lookup, quantize_int8)
 from assistant.generator import TransformersGenerator, cached_bundled_model
 from assistant.prompting import build_messages
 from assistant.settings import GeneratorConfig
@@ -46,6 +47,15 @@ def test_repetition_penalty_matches_transformers():
     expected = RepetitionPenaltyLogitsProcessor(1.05)(seen, logits.clone())
     assert torch.equal(apply_repetition_penalty(logits, seen, 1.05), expected)
     assert apply_repetition_penalty(logits, seen, 1.0) is logits
+
+
+def test_prompt_lookup_proposes_what_followed_the_latest_match():
+    #        0  1  2  3  4  5  6  7  8  9
+    ids = [5, 6, 7, 8, 9, 5, 6, 1, 5, 6]
+    assert prompt_lookup(ids, 3, min_ngram=2) == [1, 5, 6]  # latest earlier "5 6" is at 5..6, then 1 5 6
+    assert prompt_lookup(ids + [7], 2, min_ngram=2) == [8, 9]  # "5 6 7" (longer n) matches at 0..2
+    assert prompt_lookup([1, 2, 3, 4], 4, min_ngram=2) == []  # nothing repeats
+    assert prompt_lookup([4, 4], 4, min_ngram=1) == [4]
 
 
 def test_merge_and_quantize_refuse_the_wrong_model():
@@ -94,6 +104,21 @@ def test_token_ids_identical_without_penalty_and_after_eos(plain):
     for messages in PROMPTS[:2]:
         expected = _plain_ids(plain._model, plain._tokenizer, messages, penalty=1.0)
         assert _fast_ids(decoder, plain._tokenizer, messages, penalty=1.0) == expected
+
+
+@pytest.mark.slow
+def test_prompt_lookup_keeps_the_greedy_text_in_fewer_steps(plain):
+    tok = plain._tokenizer
+    decoder = FastDecoder(plain._model, eos_token_ids=[tok.eos_token_id], lookahead=8)
+    accepted = 0
+    for messages in PROMPTS:
+        expected = _plain_ids(plain._model, tok, messages)
+        ids = _fast_ids(decoder, tok, messages)
+        # Block forwards round differently from one-token ones (last float bits); the greedy ids hold here.
+        assert ids == expected
+        assert decoder.last.steps + 1 + 0 <= len(ids) and decoder.last.accepted == len(ids) - 1 - decoder.last.steps
+        accepted += decoder.last.accepted
+    assert accepted > 0  # the answers copy from their sources, so some drafts are taken
 
 
 @pytest.mark.slow

@@ -183,3 +183,18 @@ def test_single_adapter_generator_refuses_a_per_request_switch(registry):
         gen.resolve_adapter("beta", [])
     with pytest.raises(AssistantError, match="reserved"):
         registry.path_for("auto")
+
+
+def test_web_page_offers_the_loaded_adapters(registry, demo_kb):
+    from apps.web import build_app
+    from assistant.pipeline import Assistant
+
+    def dropdown(assistant):
+        app = build_app(assistant)
+        return next(c["props"] for c in app.config["components"] if c["props"].get("elem_id") == "adapter")
+
+    gen = AdapterGenerator.from_registry(registry, config=GeneratorConfig(max_new_tokens=8))
+    props = dropdown(Assistant(demo_kb, gen))
+    assert props["visible"] and props["value"] == "auto"
+    assert [v for _, v in props["choices"]] == ["auto", "base", "alpha", "beta"]
+    assert not dropdown(Assistant(demo_kb, TransformersGenerator(GeneratorConfig())))["visible"]  # one model: no choice

@@ -164,6 +164,27 @@ class TransformersGenerator:
         new_tokens = out[0, inputs["input_ids"].shape[1]:]
         return tok.decode(new_tokens, skip_special_tokens=True).strip()
 
+    def sample(self, messages: list[dict[str, str]], n: int, temperature: float = 0.7, seed: int = 0,
+               max_new_tokens: int | None = None) -> list[str]:
+        """n answers drawn at `temperature` (top-p 0.95) in one batched generate, for self-consistency;
+        seeded, so the same request gives the same samples."""
+        import torch
+
+        if not (1 <= n <= 16 and 0.0 < temperature <= 2.0):
+            raise ValueError(f"sample: expected 1 <= n <= 16 and 0 < temperature <= 2, found n={n}, "
+                             f"temperature={temperature}")
+        self.warm_up()
+        tok = self._tokenizer
+        inputs, _ = self._prompt(messages)
+        with self._lock, torch.inference_mode():
+            torch.manual_seed(seed)
+            out = self._model.generate(**inputs, max_new_tokens=self._limit(max_new_tokens), do_sample=True,
+                                       temperature=temperature, top_p=0.95, num_return_sequences=n,
+                                       repetition_penalty=self.config.repetition_penalty,
+                                       pad_token_id=tok.pad_token_id)
+        start = inputs["input_ids"].shape[1]
+        return [tok.decode(row[start:], skip_special_tokens=True).strip() for row in out]
+
     def stream(self, messages: list[dict[str, str]], max_new_tokens: int | None = None) -> Iterator[str]:
         """Text pieces as the tokens are chosen; joined, they equal complete(messages). The generator
         holds the model lock until it is exhausted or closed. Without the fast path: one piece."""

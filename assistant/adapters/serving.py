@@ -151,6 +151,13 @@ class AdapterGenerator(TransformersGenerator):
         with self._switch, self._selected(adapter):
             return TransformersGenerator.complete(self, messages, max_new_tokens)
 
+    def sample(self, messages: list[dict[str, str]], n: int, temperature: float = 0.7, seed: int = 0,
+               max_new_tokens: int | None = None, adapter: str | None = None) -> list[str]:
+        self.warm_up()
+        self._check(adapter)
+        with self._switch, self._selected(adapter):
+            return TransformersGenerator.sample(self, messages, n, temperature, seed, max_new_tokens)
+
     def stream(self, messages: list[dict[str, str]], adapter: str | None = None,
                max_new_tokens: int | None = None) -> Iterator[str]:
         """Text pieces from `adapter` (None: the base model); the adapter stays selected until the

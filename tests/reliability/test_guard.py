@@ -73,3 +73,15 @@ def test_notices_and_escalation_settings_are_validated(tmp_path):
     s = Settings.load(cfg, env={"ASSISTANT_RELIABILITY_AUDIT_QUESTIONS": "true"})
     assert s.reliability.notices == {"legal": "Firm notice."} and not s.reliability.mask_pii
     assert s.reliability.audit_questions and not s.reliability.escalate
+
+
+def test_identifiers_found_in_the_passages_are_masked_where_the_answer_repeats_them():
+    passage = "Discharge note.\nPatient: Jane Doe\nDischarged on metformin 500 mg twice daily."
+    hit = Hit(Chunk("c1", "d1", passage, 0, len(passage), domain="healthcare"), 1.0)
+    answer = Answer("q", "Jane Doe was discharged on metformin 500 mg [1].", [Citation(1, hit.chunk)],
+                    [SentenceCheck("Jane Doe was discharged on metformin 500 mg.", (1,), 0.9, "supported")], False, 0.9)
+    assert OutputGuard().mask(answer.text) == answer.text  # alone, the sentence gives no cue it is a name
+    guarded = OutputGuard().apply(answer, [hit])
+    assert guarded.text == "[NAME] was discharged on metformin 500 mg [1]."
+    assert guarded.sentences[0].text.startswith("[NAME] was")
+    assert OutputGuard(ReliabilityConfig(mask_pii=False)).apply(answer, [hit]).text == answer.text

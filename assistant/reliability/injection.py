@@ -42,7 +42,7 @@ _INSTRUCTION_NOUN = r"(?:instructions?|prompts?|directions?|directives?|rules|gu
 # "Ignore the previous instructions printed on the old label" names a real-world document: benign,
 # unless the next words point at the model ("... given to you", "... from the system").
 _REAL_WORLD_OBJECT = (r"(?!\s+(?:on|in|printed|from|for|given|issued|regarding|about|of|that|which|listed|dated|"
-                      r"supplied|provided|sent|received|at)\b(?!\s+(?:you|your|the\s+(?:system|developer|"
+                      r"supplied|provided|sent|received|at)\b(?!\s+(?:(?:to|by)\s+)?(?:you|your|the\s+(?:system|developer|"
                       r"assistant|ai|model|user))\b))")
 
 RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((reason, re.compile(pattern, re.M)) for reason, pattern in (

@@ -26,6 +26,9 @@ a.cite { font-weight: 600; text-decoration: none; color: #1565c0; cursor: pointe
 .source .src-head { font-weight: 600; }
 .source .src-doc { color: #666; font-size: 0.8rem; }
 .source blockquote { margin: 0.4rem 0 0 0; white-space: pre-wrap; font-size: 0.9rem; }
+.source.quarantined { border-color: #e65100; background: #fff3e0; }
+.source .src-flag { color: #e65100; font-size: 0.8rem; font-weight: 600; }
+.notice { color: #5d4037; font-size: 0.85rem; margin-top: 0.5rem; font-style: italic; }
 """
 
 LEGEND = ('<div class="legend">Each sentence is checked against the passages it cites: '
@@ -38,11 +41,13 @@ def _e(text: str) -> str:
 
 
 def answer_html(answer: Answer) -> str:
+    notice = f'<div class="notice" id="notice">{_e(answer.notice)}</div>' if answer.notice else ""
     if answer.abstained:
+        why = f" ({_e(answer.abstain_reason)})" if answer.abstain_reason else ""
         return (f'<div class="answer-box" id="answer"><span class="sentence abstained">{_e(answer.text)}'
                 '<span class="badge abstained">not in the sources</span></span>'
-                '<div class="meta">No passage in the knowledge base answers this question; the closest '
-                'passages are listed on the right for you to check.</div></div>')
+                f'<div class="meta">No passage in the knowledge base answers this question{why}; the closest '
+                f'passages are listed on the right for you to check.</div>{notice}</div>')
     parts = []
     for s in answer.sentences:
         cites = "".join(f' <a class="cite" href="#src-{n}" data-n="{n}">[{n}]</a>' for n in s.citations)
@@ -52,24 +57,34 @@ def answer_html(answer: Answer) -> str:
     supported = sum(s.verdict == VERDICT_SUPPORTED for s in answer.sentences)
     meta = (f'<div class="meta">Confidence {answer.confidence:.0%} · {supported} of {len(answer.sentences)} '
             f'sentences supported · {answer.timings.get("total", 0):.1f} s'
-            + (f' · adapter <span class="adapter">{_e(answer.adapter)}</span>' if answer.adapter else "") + '</div>')
-    return f'<div class="answer-box" id="answer">{"".join(parts)}{meta}</div>{LEGEND}'
+            + (f' · adapter <span class="adapter">{_e(answer.adapter)}</span>' if answer.adapter else "")
+            + (f' · escalated to <span class="model">{_e(answer.model)}</span>' if answer.escalated else "") + '</div>')
+    return f'<div class="answer-box" id="answer">{"".join(parts)}{meta}{notice}</div>{LEGEND}'
 
 
 def sources_html(answer: Answer) -> str:
+    # Quarantined passages are shown, flagged with the reasons, so the user knows what was withheld.
+    flagged = "".join(_source(f"quarantined-{i}", "⚠", q.hit.chunk, q.hit, q.reasons)
+                      for i, q in enumerate(answer.quarantined, 1))
+    if flagged:
+        flagged = ('<div class="src-title">Withheld from the model: these passages contain instructions '
+                   f'(possible prompt injection)</div>{flagged}')
     if answer.abstained:
         if not answer.closest:
-            return '<div class="sources"><em>The knowledge base has no passages yet.</em></div>'
+            return f'<div class="sources"><em>The knowledge base has no usable passages.</em>{flagged}</div>'
         items = "".join(_source(f"closest-{i}", f"{i}.", h.chunk, h) for i, h in enumerate(answer.closest, 1))
-        return f'<div class="sources"><div class="src-title">Closest passages (not used in an answer)</div>{items}</div>'
+        return (f'<div class="sources"><div class="src-title">Closest passages (not used in an answer)</div>{items}'
+                f'{flagged}</div>')
     items = "".join(_source(f"src-{c.n}", f"[{c.n}]", c.chunk) for c in answer.citations)
-    return f'<div class="sources">{items}</div>'
+    return f'<div class="sources">{items}{flagged}</div>'
 
 
-def _source(elem_id: str, label: str, chunk, hit: Hit | None = None) -> str:
+def _source(elem_id: str, label: str, chunk, hit: Hit | None = None, reasons: tuple[str, ...] = ()) -> str:
     where = " · ".join(_e(p) for p in (chunk.title, chunk.locator.label()) if p)
     score = f" · relevance {hit.relevance:.2f}" if hit else ""
     text = re.sub(r"\n{3,}", "\n\n", chunk.text.strip())
     text = re.sub(r"^#{1,6}[ \t]+", "", text, flags=re.MULTILINE)  # the header above already names the section
-    return (f'<div class="source" id="{elem_id}"><div class="src-head">{_e(label)} {where}</div>'
-            f'<div class="src-doc">{_e(chunk.doc_id)}{score}</div><blockquote>{_e(text)}</blockquote></div>')
+    flag = f'<div class="src-flag">flagged: {_e("; ".join(reasons))}</div>' if reasons else ""
+    kind = "source quarantined" if reasons else "source"
+    return (f'<div class="{kind}" id="{elem_id}"><div class="src-head">{_e(label)} {where}</div>'
+            f'<div class="src-doc">{_e(chunk.doc_id)}{score}</div>{flag}<blockquote>{_e(text)}</blockquote></div>')

@@ -10,7 +10,7 @@ import re
 import sys
 from pathlib import Path
 
-from . import cli_adapters
+from . import cli_adapters, cli_audit
 from .errors import AssistantError
 from .settings import Settings
 from .types import SearchFilter
@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "list), a PEFT adapter directory, 'auto' (every registered adapter loaded; "
                                      "each question gets the one of its passages' domain) or 'base'")
     p.add_argument("--questions", help='JSONL file of {"id", "question"}; one JSON answer line per question')
+    p.add_argument("--user", help="who is asking, recorded in the audit log")
     p.add_argument("--json", action="store_true")
     _add_filter_arguments(p)
 
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     cli_adapters.add_parser(sub)
+    cli_audit.add_parser(sub)
     return parser
 
 
@@ -200,10 +202,10 @@ def _ask(args, settings: Settings) -> int:
     if args.questions:
         items, failed = _read_batch(args.questions, "question")
         for qid, question in items:
-            answer = assistant.ask(question, filters)
+            answer = assistant.ask(question, filters, user=args.user)
             print(json.dumps({"id": qid, **answer_to_dict(answer)}, ensure_ascii=False), flush=True)
         return EXIT_INPUT if failed else EXIT_OK
-    answer = assistant.ask(_check_text(args.question), filters)
+    answer = assistant.ask(_check_text(args.question), filters, user=args.user)
     if args.json:
         print(json.dumps(answer_to_dict(answer), ensure_ascii=False))
         return EXIT_OK
@@ -285,7 +287,7 @@ def _demo(args, settings: Settings) -> int:
 
 
 COMMANDS = {"ingest": _ingest, "search": _search, "ask": _ask, "serve": _serve, "demo": _demo,
-            "adapters": cli_adapters.run, "serve-model": _serve_model}
+            "adapters": cli_adapters.run, "serve-model": _serve_model, "audit": cli_audit.run}
 
 if __name__ == "__main__":
     sys.exit(main())

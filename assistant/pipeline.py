@@ -1,16 +1,23 @@
-"""The answering pipeline: retrieve → (abstain | generate) → check → Answer."""
+"""The answering pipeline: retrieve → screen for injected instructions → (abstain | generate → check →
+escalate if configured) → output guard → audit → Answer."""
 
 from __future__ import annotations
 
 import time
 
+from pathlib import Path
+
 from .errors import AssistantError
 from .generator import AUTO, BASE, make_generator
 from .kb import KnowledgeBase
 from .reliability import AnswerChecker, SupportScorer
+from .reliability.audit import DEFAULT_NAME, AuditLog
 from .reliability.checks import NOT_FOUND
+from .reliability.escalate import Escalator
+from .reliability.guard import OutputGuard
+from .reliability.injection import screen_hits
 from .retrieval import HybridRetriever
-from .types import Answer, Generator, Hit, SearchFilter
+from .types import ABSTAIN_NO_PASSAGE, ABSTAIN_UNVERIFIED, Answer, Generator, Hit, QuarantinedHit, SearchFilter
 
 MAX_QUESTION_CHARS = 4000
 
@@ -23,7 +30,11 @@ class Assistant:
         self.settings = kb.settings
         self.retriever = HybridRetriever(kb, self.settings.retrieval)
         self.generator = generator or make_generator(self.settings.generator)
-        self.checker = AnswerChecker(SupportScorer(kb.embedder), self.settings.reliability)
+        config = self.settings.reliability
+        self.checker = AnswerChecker(SupportScorer(kb.embedder), config)
+        self.guard = OutputGuard(config)
+        self.escalator = Escalator(config, self.settings.generator) if config.escalate else None
+        self.audit = AuditLog(audit_path(kb.path, config.audit_path), config.audit_questions) if config.audit else None
 
     def warm_up(self) -> None:
         self.kb.embedder.warm_up()
@@ -39,31 +50,54 @@ class Assistant:
         choices = getattr(self.generator, "adapter_choices", None)
         return choices() if choices else []
 
-    def ask(self, question: str, filters: SearchFilter | None = None, adapter: str | None = None) -> Answer:
+    def ask(self, question: str, filters: SearchFilter | None = None, adapter: str | None = None,
+            user: str | None = None) -> Answer:
         """`filters` (metadata, and the caller's ACL groups) restrict the passages retrieved, so a
         passage the caller may not see never reaches the generator, the citations or `closest`.
         `adapter`: a loaded adapter's name, "auto" (by the domain of the hits) or "base"; None = the
-        configured default."""
+        configured default. `user`: who asked, for the audit log."""
         question = _clean(question)
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        hits = self.retriever.search(question, filters=filters)
+        retrieved = self.retriever.search(question, filters=filters)
         timings["retrieve"] = time.perf_counter() - started
+        hits, quarantined = self._screen(retrieved)
         best = max((h.relevance for h in hits), default=-1.0)
         if best < self.settings.retrieval.min_relevance:
-            return Answer(question, NOT_FOUND, [], [], True, 0.0, closest=hits, timings=timings)
-        # A passage far less relevant than the best one mostly invites the small model to wander off.
-        hits = [h for h in hits if h.relevance >= best - self.settings.retrieval.context_margin]
+            answer = Answer(question, NOT_FOUND, [], [], True, 0.0, closest=hits, timings=timings,
+                            quarantined=quarantined, abstain_reason=ABSTAIN_NO_PASSAGE)
+        else:
+            # A passage far less relevant than the best one mostly invites the small model to wander off.
+            hits = [h for h in hits if h.relevance >= best - self.settings.retrieval.context_margin]
+            answer = self._answer(question, hits, adapter, timings, quarantined)
+        answer = self.guard.apply(answer, hits)
+        answer.timings["total"] = time.perf_counter() - started
+        if self.audit is not None:
+            self.audit.record(answer, retrieved, user)
+        return answer
+
+    def _screen(self, hits: list[Hit]) -> tuple[list[Hit], list[QuarantinedHit]]:
+        return screen_hits(hits) if self.settings.reliability.injection_screening else (hits, [])
+
+    def _answer(self, question: str, hits: list[Hit], adapter: str | None, timings: dict[str, float],
+                quarantined: list[QuarantinedHit]) -> Answer:
         t = time.perf_counter()
         chosen, raw = self._generate(question, hits, adapter)
         timings["generate"] = time.perf_counter() - t
         t = time.perf_counter()
         result = self.checker.check(question, raw, hits)
         timings["check"] = time.perf_counter() - t
-        timings["total"] = time.perf_counter() - started
+        model, escalated = _name(self.generator), False
+        if self.escalator is not None and self.escalator.wanted(result):
+            t = time.perf_counter()
+            outcome = self.escalator.escalate(question, hits, self.checker, result)
+            timings["escalate"] = time.perf_counter() - t
+            if outcome.used:
+                result, model, chosen, escalated = outcome.result, outcome.model, None, True
         return Answer(question, result.text, result.citations, result.sentences, result.abstained,
                       result.confidence, closest=hits if result.abstained else [], timings=timings,
-                      adapter=chosen)
+                      adapter=chosen, quarantined=quarantined, escalated=escalated, model=model,
+                      abstain_reason=ABSTAIN_UNVERIFIED if result.abstained else "")
 
     def _generate(self, question: str, hits: list[Hit], adapter: str | None) -> tuple[str | None, str]:
         resolve = getattr(self.generator, "resolve_adapter", None)
@@ -74,6 +108,15 @@ class Assistant:
             return None, self.generator.generate(question, hits)
         chosen = resolve(adapter, hits)
         return (None if chosen == BASE else chosen), self.generator.generate(question, hits, adapter=chosen)
+
+
+def audit_path(kb_path: str | Path, configured: str = "") -> Path:
+    """Where a KB's audit log lives: `[reliability] audit_path`, else audit.sqlite in the KB directory."""
+    return Path(configured).expanduser() if configured else Path(kb_path) / DEFAULT_NAME
+
+
+def _name(generator: Generator) -> str:
+    return str(getattr(generator, "name", "") or type(generator).__name__)
 
 
 def _clean(question: str) -> str:

@@ -23,4 +23,9 @@ def answer_to_dict(answer: Answer) -> dict:
         "closest": [hit_to_dict(h) for h in answer.closest],
         "timings": {k: round(v, 3) for k, v in answer.timings.items()},
         "adapter": answer.adapter,
+        "model": answer.model,
+        "abstain_reason": answer.abstain_reason,
+        "escalated": answer.escalated,
+        "notice": answer.notice,
+        "quarantined": [{**hit_to_dict(q.hit), "reasons": list(q.reasons)} for q in answer.quarantined],
     }

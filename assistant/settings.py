@@ -237,11 +237,49 @@ class ReliabilityConfig:
     unsupported: str = "flag"  # "flag": show with an unsupported badge; "drop": remove from the answer
     quote_fallback: bool = True  # nothing supported → answer with the best-matching source sentence
     quote_min_similarity: float = 0.45  # question ↔ source-sentence cosine needed for that quote
+    # Retrieved passages that try to instruct the model are withheld from it and shown flagged.
+    injection_screening: bool = True
+    # Output guard: PHI/PII in the answer becomes typed placeholders ([NAME], [PHONE], ...) unless false.
+    mask_pii: bool = True
+    # Notice per domain of the cited passages, shown apart from the cited text; "" or {} turns it off.
+    notices: dict = field(default_factory=lambda: dict(DEFAULT_NOTICES))
+    # Audit log: one append-only SQLite record per answer; "" = audit.sqlite in the KB directory.
+    audit: bool = True
+    audit_path: str = ""
+    audit_questions: bool = False  # store the question text itself, not only its SHA-256
+    # Escalation (off by default): a low-confidence or unverified answer is asked again of a larger model
+    # on an OpenAI-compatible server, with the same passages, and checked the same way; the better stays.
+    escalate: bool = False
+    escalate_below: float = 0.5  # confidence under this escalates (abstaining for lack of support does too)
+    escalate_base_url: str = ""  # e.g. http://gpu-box:8000/v1
+    escalate_model: str = ""
+    escalate_api_key_env: str = "OPENAI_API_KEY"  # the variable's name, never the key itself
+    escalate_timeout_s: float = 120.0
 
     def __post_init__(self) -> None:
         _check(0.0 < self.support_threshold < 1.0, "reliability", "support_threshold", "0..1 exclusive", self.support_threshold)
         _check(self.unsupported in ("flag", "drop"), "reliability", "unsupported", "'flag' or 'drop'", self.unsupported)
         _check(0.0 <= self.quote_min_similarity <= 1.0, "reliability", "quote_min_similarity", "0..1", self.quote_min_similarity)
+        _check(isinstance(self.notices, dict) and all(isinstance(k, str) and isinstance(v, str)
+                                                      for k, v in self.notices.items()),
+               "reliability", "notices", 'a table of domain = "notice text", e.g. legal = "Not legal advice."',
+               self.notices)
+        _check(0.0 <= self.escalate_below <= 1.0, "reliability", "escalate_below", "0..1", self.escalate_below)
+        _check(not self.escalate or self.escalate_base_url.startswith(("http://", "https://")), "reliability",
+               "escalate_base_url", "an http(s) URL of an OpenAI-compatible server when escalate = true",
+               self.escalate_base_url)
+        _check(not self.escalate or bool(self.escalate_model), "reliability", "escalate_model",
+               "the served model name when escalate = true", self.escalate_model)
+        _check(0.5 <= self.escalate_timeout_s <= 3600, "reliability", "escalate_timeout_s", "0.5..3600",
+               self.escalate_timeout_s)
+
+
+DEFAULT_NOTICES = {
+    "healthcare": "Not medical advice: this answer only restates the cited documents. Ask a clinician "
+                  "before acting on it.",
+    "legal": "Not legal advice: this answer only restates the cited documents. Ask a lawyer before "
+             "acting on it.",
+}
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,10 @@ from typing import Any, Iterator, Protocol, Sequence, runtime_checkable
 
 VERDICT_SUPPORTED = "supported"
 VERDICT_UNSUPPORTED = "unsupported"
+# Why an answer abstained: retrieval found nothing close enough (escalating cannot help), or nothing the
+# generator wrote survived verification (a larger model might do better).
+ABSTAIN_NO_PASSAGE = "no passage relevant enough"
+ABSTAIN_UNVERIFIED = "nothing survived verification"
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,15 @@ class SentenceCheck:
     note: str = ""  # e.g. "citation added by verifier", "quoted from source"
 
 
+@dataclass(frozen=True)
+class QuarantinedHit:
+    """A retrieved passage withheld from the generator because it tries to instruct the model; the
+    user still sees it, flagged, with the reasons."""
+
+    hit: Hit
+    reasons: tuple[str, ...]
+
+
 @dataclass
 class Answer:
     question: str
@@ -131,6 +144,11 @@ class Answer:
     closest: list[Hit] = field(default_factory=list)  # shown when abstaining
     timings: dict[str, float] = field(default_factory=dict)
     adapter: str | None = None  # the LoRA adapter that generated it (None: the base model, or no generation)
+    quarantined: list[QuarantinedHit] = field(default_factory=list)  # flagged sources, never shown to the model
+    notice: str = ""  # domain notice ("Not medical advice ..."), kept apart from the cited text
+    abstain_reason: str = ""  # ABSTAIN_NO_PASSAGE | ABSTAIN_UNVERIFIED when abstained
+    escalated: bool = False  # the answer shown came from the escalation model
+    model: str = ""  # the generator that wrote the answer shown ("" when nothing was generated)
 
 
 @runtime_checkable

@@ -78,6 +78,11 @@ def test_ask_json_and_batch(demo_kb_path, tmp_path):
 
     questions = tmp_path / "q.jsonl"
     questions.write_text('{"id": "x", "question": "What is a good sourdough recipe?"}\n')
-    batch = run("ask", "--questions", questions, "--kb", demo_kb_path)
+    batch = run("ask", "--questions", questions, "--kb", demo_kb_path, "--user", "cli-user")
     (line,) = [json.loads(l) for l in batch.stdout.splitlines()]
     assert batch.returncode == 0 and line["id"] == "x" and line["abstained"] is True
+
+    audit = run("audit", "--kb", demo_kb_path, "--user", "cli-user", "--json")
+    assert audit.returncode == 0, audit.stderr
+    (record,) = json.loads(audit.stdout)["records"]
+    assert record["abstained"] is True and record["abstain_reason"] == line["abstain_reason"] != ""

@@ -7,7 +7,8 @@ from assistant.serialize import answer_to_dict
 
 pytestmark = pytest.mark.slow
 
-CONTRACT = {"answer", "abstained", "confidence", "citations", "sentences"}
+CONTRACT = {"answer", "abstained", "confidence", "citations", "sentences", "quarantined", "notice", "abstain_reason",
+            "escalated", "model"}
 
 
 def _check_contract(d):
@@ -30,6 +31,9 @@ def test_answer_cites_the_one_document_that_holds_it(assistant):
     supported = [s for s in d["sentences"] if s["verdict"] == "supported"]
     assert supported and all(s["citations"] for s in supported)
     assert "45 days" in d["answer"]
+    # The demo corpus plants no instructions; the legal notice is its own field, not part of the cited text.
+    assert d["quarantined"] == [] and not d["escalated"] and d["abstain_reason"] == ""
+    assert d["notice"].startswith("Not legal advice") and "legal advice" not in d["answer"]
     for c in d["citations"]:
         assert f"[{c['n']}]" in d["answer"]
 
@@ -52,6 +56,7 @@ def test_absent_answer_abstains_with_closest_passages(assistant, demo_questions)
         assert d["abstained"] and d["answer"] == "Not found in the knowledge base."
         assert d["citations"] == [] and d["sentences"] == [] and d["confidence"] == 0
         assert d["closest"], "closest passages are listed for the user to check"
+        assert d["abstain_reason"] == "no passage relevant enough" and d["model"] == ""
 
 
 def test_empty_and_oversized_questions_are_user_errors(assistant):
@@ -59,3 +64,14 @@ def test_empty_and_oversized_questions_are_user_errors(assistant):
         assistant.ask("   ")
     with pytest.raises(AssistantError, match="over the limit"):
         assistant.ask("why " * 2000)
+
+
+def test_every_answer_is_audited_with_its_user(assistant):
+    from assistant.reliability.audit import AuditLog, question_hash
+
+    question = "What HbA1c result is used as the cutoff for diagnosing diabetes?"
+    answer = assistant.ask(question, user="clinician-7")
+    record = AuditLog(assistant.kb.path / "audit.sqlite").read(user="clinician-7")[0]
+    assert record.question_sha256 == question_hash(question) and record.question is None
+    assert record.model == answer.model and record.abstained == answer.abstained
+    assert [v["verdict"] for v in record.verdicts] == [s.verdict for s in answer.sentences]

@@ -1,0 +1,175 @@
+"""Audit log: one append-only SQLite record per answer.
+
+Hospitals and law firms must be able to show later who asked what, which passages the answer rested
+on, which model wrote it and how each sentence was judged. The record holds the question's SHA-256,
+not the question (questions carry patient and client details), unless `[reliability] audit_questions
+= true`; sentence verdicts are stored without their text for the same reason.
+
+Append-only is enforced by the database, not by this code: triggers refuse UPDATE and DELETE on the
+records, so another tool opening the file cannot quietly rewrite history either. (Whoever can delete
+the file can still delete it; keep it on storage with its own retention rules.) WAL mode lets readers
+(`assistant audit`) run while answers are being written. `PRAGMA user_version` is the schema version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..errors import AssistantError
+from ..types import Answer, Hit
+
+SCHEMA_VERSION = 1
+DEFAULT_NAME = "audit.sqlite"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time_utc TEXT NOT NULL,
+    user TEXT,
+    question_sha256 TEXT NOT NULL,
+    question TEXT,
+    retrieved TEXT NOT NULL,
+    model TEXT NOT NULL,
+    adapter TEXT,
+    verdicts TEXT NOT NULL,
+    abstained INTEGER NOT NULL,
+    abstain_reason TEXT NOT NULL,
+    quarantined TEXT NOT NULL,
+    escalated INTEGER NOT NULL,
+    confidence REAL NOT NULL,
+    latency_s REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS answers_time ON answers(time_utc);
+CREATE TRIGGER IF NOT EXISTS answers_no_update BEFORE UPDATE ON answers
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS answers_no_delete BEFORE DELETE ON answers
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only: DELETE refused'); END;
+"""
+_JSON_COLUMNS = ("retrieved", "verdicts", "quarantined")
+
+
+class AuditError(AssistantError):
+    """The audit log could not be opened, written or read."""
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: int
+    time_utc: str
+    user: str | None
+    question_sha256: str
+    question: str | None
+    retrieved: list[str]
+    model: str
+    adapter: str | None
+    verdicts: list[dict[str, Any]]
+    abstained: bool
+    abstain_reason: str
+    quarantined: list[str]
+    escalated: bool
+    confidence: float
+    latency_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def question_hash(question: str) -> str:
+    return hashlib.sha256(question.encode("utf-8")).hexdigest()
+
+
+class AuditLog:
+    """Opened lazily on the first write or read; safe to share between threads (one connection, a lock)."""
+
+    def __init__(self, path: str | Path, store_questions: bool = False) -> None:
+        self.path = Path(path)
+        self.store_questions = store_questions
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def _connect(self, create: bool) -> sqlite3.Connection:
+        if self._conn is None:
+            if not create and not self.path.is_file():
+                raise AuditError(f"no audit log at {self.path}; expected one once questions have been asked "
+                                 f"of this knowledge base with [reliability] audit = true")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA busy_timeout=5000")
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    raise AuditError(f"audit log {self.path} has schema version {version}; this version reads "
+                                     f"up to {SCHEMA_VERSION}. Upgrade the assistant")
+                conn.executescript(_SCHEMA)
+                if version < SCHEMA_VERSION:
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            except sqlite3.Error as e:
+                raise AuditError(f"audit log {self.path}: {e}; expected a writable SQLite file. Set "
+                                 f"[reliability] audit_path to another location, or audit = false") from e
+            self._conn = conn
+        return self._conn
+
+    def record(self, answer: Answer, retrieved: Sequence[Hit], user: str | None = None,
+               latency_s: float | None = None) -> int:
+        """Appends the answer's record; returns its id."""
+        row = {
+            "time_utc": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "user": user,
+            "question_sha256": question_hash(answer.question),
+            "question": answer.question if self.store_questions else None,
+            "retrieved": json.dumps([h.chunk.id for h in retrieved]),
+            "model": answer.model,
+            "adapter": answer.adapter,
+            "verdicts": json.dumps([{"verdict": s.verdict, "support": s.support, "citations": list(s.citations),
+                                     "note": s.note} for s in answer.sentences]),
+            "abstained": int(answer.abstained),
+            "abstain_reason": answer.abstain_reason,
+            "quarantined": json.dumps([q.hit.chunk.id for q in answer.quarantined]),
+            "escalated": int(answer.escalated),
+            "confidence": float(answer.confidence),
+            "latency_s": float(answer.timings.get("total", 0.0) if latency_s is None else latency_s),
+        }
+        sql = f"INSERT INTO answers ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})"
+        with self._lock:
+            try:
+                return int(self._connect(create=True).execute(sql, tuple(row.values())).lastrowid)
+            except sqlite3.Error as e:
+                raise AuditError(f"audit log {self.path}: could not append a record ({e}); expected a writable "
+                                 f"SQLite file. Set [reliability] audit_path elsewhere, or audit = false") from e
+
+    def read(self, since: str | None = None, user: str | None = None, limit: int = 100) -> list[AuditRecord]:
+        """Newest first. `since`: an ISO date or time (UTC); records at or after it."""
+        where, params = [], []
+        if since:
+            where.append("time_utc >= ?")
+            params.append(since)
+        if user is not None:
+            where.append("user = ?")
+            params.append(user)
+        sql = ("SELECT * FROM answers" + (" WHERE " + " AND ".join(where) if where else "")
+               + " ORDER BY id DESC LIMIT ?")
+        with self._lock:
+            conn = self._connect(create=False)
+            conn.row_factory = sqlite3.Row
+            rows = conn.execute(sql, (*params, limit)).fetchall()
+        return [_record(dict(r)) for r in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+
+def _record(row: dict[str, Any]) -> AuditRecord:
+    for key in _JSON_COLUMNS:
+        row[key] = json.loads(row[key])
+    row["abstained"], row["escalated"] = bool(row["abstained"]), bool(row["escalated"])
+    return AuditRecord(**row)

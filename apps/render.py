@@ -5,16 +5,20 @@ from __future__ import annotations
 import html
 import re
 
-from assistant.types import VERDICT_SUPPORTED, Answer, Hit
+from assistant.types import SHOWN_VERDICTS, VERDICT_REMOVED, VERDICT_REPAIRED, VERDICT_SUPPORTED, Answer, Hit
 
 CSS = """
 .answer-box { font-size: 1.05rem; line-height: 1.6; }
 .sentence { display: block; margin: 0.35rem 0; padding: 0.2rem 0.4rem; border-left: 4px solid transparent; }
 .sentence.supported { border-left-color: #2e7d32; }
+.sentence.repaired { border-left-color: #f9a825; }
 .sentence.unsupported { border-left-color: #c62828; background: #fdecea; }
+.removed { color: #777; font-size: 0.85rem; margin-top: 0.4rem; }
+.removed li { text-decoration: line-through; }
 .badge { display: inline-block; font-size: 0.72rem; font-weight: 600; padding: 0 0.4rem; margin-left: 0.35rem;
          border-radius: 0.6rem; vertical-align: middle; }
 .badge.supported { background: #e8f5e9; color: #1b5e20; }
+.badge.repaired { background: #fff8e1; color: #8d6e00; }
 .badge.unsupported { background: #ffebee; color: #b71c1c; }
 .badge.abstained { background: #eceff1; color: #37474f; }
 a.cite { font-weight: 600; text-decoration: none; color: #1565c0; cursor: pointer; }
@@ -33,7 +37,9 @@ a.cite { font-weight: 600; text-decoration: none; color: #1565c0; cursor: pointe
 
 LEGEND = ('<div class="legend">Each sentence is checked against the passages it cites: '
           '<span class="badge supported">supported</span> the cited passage backs it; '
-          '<span class="badge unsupported">unsupported</span> no passage backs it — do not rely on it.</div>')
+          '<span class="badge repaired">repaired</span> the verifier re-cited it or put the source\'s own words '
+          'in its place; <span class="badge unsupported">unsupported</span> no passage backs it — do not rely '
+          'on it. Sentences no passage backs are removed and listed below the answer.</div>')
 
 
 def _e(text: str) -> str:
@@ -49,13 +55,19 @@ def answer_html(answer: Answer) -> str:
                 f'<div class="meta">No passage in the knowledge base answers this question{why}; the closest '
                 f'passages are listed on the right for you to check.</div>{notice}</div>')
     parts = []
-    for s in answer.sentences:
+    for s in (s for s in answer.sentences if s.verdict in SHOWN_VERDICTS):
         cites = "".join(f' <a class="cite" href="#src-{n}" data-n="{n}">[{n}]</a>' for n in s.citations)
         note = f'<span class="note">({_e(s.note)})</span>' if s.note else ""
         parts.append(f'<span class="sentence {s.verdict}" data-verdict="{s.verdict}">{_e(s.text)}{cites}'
                      f'<span class="badge {s.verdict}">{s.verdict}</span>{note}</span>')
-    supported = sum(s.verdict == VERDICT_SUPPORTED for s in answer.sentences)
-    meta = (f'<div class="meta">Confidence {answer.confidence:.0%} · {supported} of {len(answer.sentences)} '
+    shown = [s for s in answer.sentences if s.verdict in SHOWN_VERDICTS]
+    supported = sum(s.verdict in (VERDICT_SUPPORTED, VERDICT_REPAIRED) for s in shown)
+    removed = [s for s in answer.sentences if s.verdict == VERDICT_REMOVED]
+    if removed:
+        items = "".join(f"<li>{_e(s.text)}</li>" for s in removed)
+        parts.append(f'<details class="removed" id="removed"><summary>{len(removed)} sentence(s) removed by the '
+                     f'verifier (no passage supports them)</summary><ul>{items}</ul></details>')
+    meta = (f'<div class="meta">Confidence {answer.confidence:.0%} · {supported} of {len(shown)} '
             f'sentences supported · {answer.timings.get("total", 0):.1f} s'
             + (f' · adapter <span class="adapter">{_e(answer.adapter)}</span>' if answer.adapter else "")
             + (f' · escalated to <span class="model">{_e(answer.model)}</span>' if answer.escalated else "") + '</div>')

@@ -13,11 +13,12 @@ from .kb import KnowledgeBase
 from .reliability import AnswerChecker, SupportScorer
 from .reliability.audit import DEFAULT_NAME, AuditLog
 from .reliability.checks import NOT_FOUND
+from .reliability.consistency import SelfConsistency
 from .reliability.escalate import Escalator
 from .reliability.guard import OutputGuard
 from .reliability.injection import screen_hits
 from .retrieval import HybridRetriever
-from .types import ABSTAIN_NO_PASSAGE, ABSTAIN_UNVERIFIED, Answer, Generator, Hit, QuarantinedHit, SearchFilter
+from .types import ABSTAIN_NO_PASSAGE, ABSTAIN_UNVERIFIED, SHOWN_VERDICTS, Answer, Generator, Hit, QuarantinedHit, SearchFilter
 
 MAX_QUESTION_CHARS = 4000
 
@@ -35,6 +36,9 @@ class Assistant:
         self.guard = OutputGuard(config)
         self.escalator = Escalator(config, self.settings.generator) if config.escalate else None
         self.audit = AuditLog(audit_path(kb.path, config.audit_path), config.audit_questions) if config.audit else None
+        self.consistency = (SelfConsistency(self.generator, kb.embedder, config.self_consistency,
+                                            max_source_chars=self.settings.generator.max_source_chars)
+                            if config.self_consistency else None)
 
     def warm_up(self) -> None:
         self.kb.embedder.warm_up()
@@ -94,10 +98,18 @@ class Assistant:
             timings["escalate"] = time.perf_counter() - t
             if outcome.used:
                 result, model, chosen, escalated = outcome.result, outcome.model, None, True
+        checks, confidence = dict(result.metrics), result.confidence
+        if self.consistency is not None and not result.abstained and not escalated:
+            t = time.perf_counter()
+            shown = [s.text for s in result.sentences if s.verdict in SHOWN_VERDICTS]
+            agreement = self.consistency.measure(question, hits, shown, adapter=chosen).agreement
+            timings["consistency"] = time.perf_counter() - t
+            checks["self_consistency"] = round(agreement, 3)
+            confidence = round(confidence * agreement, 3)  # a guess the model cannot repeat is a weak answer
         return Answer(question, result.text, result.citations, result.sentences, result.abstained,
-                      result.confidence, closest=hits if result.abstained else [], timings=timings,
+                      confidence, closest=hits if result.abstained else [], timings=timings,
                       adapter=chosen, quarantined=quarantined, escalated=escalated, model=model,
-                      abstain_reason=ABSTAIN_UNVERIFIED if result.abstained else "")
+                      abstain_reason=ABSTAIN_UNVERIFIED if result.abstained else "", checks=checks)
 
     def _generate(self, question: str, hits: list[Hit], adapter: str | None) -> tuple[str | None, str]:
         resolve = getattr(self.generator, "resolve_adapter", None)

@@ -28,4 +28,5 @@ def answer_to_dict(answer: Answer) -> dict:
         "escalated": answer.escalated,
         "notice": answer.notice,
         "quarantined": [{**hit_to_dict(q.hit), "reasons": list(q.reasons)} for q in answer.quarantined],
+        "checks": dict(answer.checks),
     }

@@ -233,10 +233,18 @@ class GeneratorConfig:
 
 @dataclass(frozen=True)
 class ReliabilityConfig:
-    support_threshold: float = 0.55  # sentence support at or above this is "supported"
-    unsupported: str = "flag"  # "flag": show with an unsupported badge; "drop": remove from the answer
+    # Sentence support at or above this is "supported"; 0 = the verifier's calibrated threshold.
+    support_threshold: float = 0.0
+    # A sentence no cited passage supports: "repair" re-cites it to the passage that does, else replaces
+    # it by that passage's own sentence when they say nearly the same, else removes it (all marked);
+    # "flag" re-cites or shows it with an unsupported badge; "drop" re-cites or removes it.
+    unsupported: str = "repair"
+    replace_min_similarity: float = 0.75  # claim ↔ source-sentence cosine needed to swap in the source's words
     quote_fallback: bool = True  # nothing supported → answer with the best-matching source sentence
     quote_min_similarity: float = 0.45  # question ↔ source-sentence cosine needed for that quote
+    # Self-consistency (off by default: N more generations): N sampled answers must say what each shown
+    # sentence says; their agreement scales the confidence and is reported in Answer.checks.
+    self_consistency: int = 0
     # Retrieved passages that try to instruct the model are withheld from it and shown flagged.
     injection_screening: bool = True
     # Output guard: PHI/PII in the answer becomes typed placeholders ([NAME], [PHONE], ...) unless false.
@@ -257,8 +265,14 @@ class ReliabilityConfig:
     escalate_timeout_s: float = 120.0
 
     def __post_init__(self) -> None:
-        _check(0.0 < self.support_threshold < 1.0, "reliability", "support_threshold", "0..1 exclusive", self.support_threshold)
-        _check(self.unsupported in ("flag", "drop"), "reliability", "unsupported", "'flag' or 'drop'", self.unsupported)
+        _check(0.0 <= self.support_threshold < 1.0, "reliability", "support_threshold",
+               "0..1 (0: the verifier's calibrated threshold)", self.support_threshold)
+        _check(self.unsupported in ("repair", "flag", "drop"), "reliability", "unsupported",
+               "'repair', 'flag' or 'drop'", self.unsupported)
+        _check(0.0 <= self.replace_min_similarity <= 1.0, "reliability", "replace_min_similarity", "0..1",
+               self.replace_min_similarity)
+        _check(0 <= self.self_consistency <= 16, "reliability", "self_consistency", "0..16 samples (0: off)",
+               self.self_consistency)
         _check(0.0 <= self.quote_min_similarity <= 1.0, "reliability", "quote_min_similarity", "0..1", self.quote_min_similarity)
         _check(isinstance(self.notices, dict) and all(isinstance(k, str) and isinstance(v, str)
                                                       for k, v in self.notices.items()),

@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Protocol, Sequence, runtime_checkable
 
 VERDICT_SUPPORTED = "supported"
-VERDICT_UNSUPPORTED = "unsupported"
+VERDICT_REPAIRED = "repaired"  # shown after the verifier re-cited it or replaced it by the source's words
+VERDICT_UNSUPPORTED = "unsupported"  # shown flagged (reliability.unsupported = "flag")
+VERDICT_REMOVED = "removed"  # kept in the record, not in the answer text
+SHOWN_VERDICTS = (VERDICT_SUPPORTED, VERDICT_REPAIRED, VERDICT_UNSUPPORTED)
 # Why an answer abstained: retrieval found nothing close enough (escalating cannot help), or nothing the
 # generator wrote survived verification (a larger model might do better).
 ABSTAIN_NO_PASSAGE = "no passage relevant enough"
@@ -120,7 +123,7 @@ class SentenceCheck:
     text: str
     citations: tuple[int, ...]
     support: float
-    verdict: str  # VERDICT_SUPPORTED | VERDICT_UNSUPPORTED
+    verdict: str  # VERDICT_SUPPORTED | VERDICT_REPAIRED | VERDICT_UNSUPPORTED | VERDICT_REMOVED
     note: str = ""  # e.g. "citation added by verifier", "quoted from source"
 
 
@@ -149,6 +152,9 @@ class Answer:
     abstain_reason: str = ""  # ABSTAIN_NO_PASSAGE | ABSTAIN_UNVERIFIED when abstained
     escalated: bool = False  # the answer shown came from the escalation model
     model: str = ""  # the generator that wrote the answer shown ("" when nothing was generated)
+    # ALCE citation recall/precision of the shown answer and of the generator's own citations, and
+    # self-consistency when measured
+    checks: dict[str, float] = field(default_factory=dict)
 
 
 @runtime_checkable

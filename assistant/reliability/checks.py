@@ -1,20 +1,29 @@
-"""Per-answer checks: split into sentences, map `[n]` to passages, verify, repair citations,
-fall back to a verbatim quote, or abstain."""
+"""Per-answer checks: split into sentences, map `[n]` to passages, verify each against every passage,
+then per sentence: keep it (its citation supports it), repair it (re-cite it to the passage that does,
+or replace it by that passage's own sentence when they say nearly the same), or remove/flag it; fall
+back to a verbatim quote when nothing survives, else abstain. ALCE citation recall and precision are
+measured twice: on the generator's own citations and on the answer shown.
+
+The scorer is the calibrated `Verifier` in the pipeline; any object with `score_matrix(claims,
+passages, question)` (items with `.score` and `.evidence`), `embedder` and optionally `threshold` works,
+e.g. the uncalibrated `SupportScorer`."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
 
 from ..settings import ReliabilityConfig
 from ..text import CITATION, content_words, split_sentences
-from ..types import VERDICT_SUPPORTED, VERDICT_UNSUPPORTED, Citation, Hit, SentenceCheck
-from .support import SupportScorer
+from ..types import (SHOWN_VERDICTS, VERDICT_REMOVED, VERDICT_REPAIRED, VERDICT_SUPPORTED, VERDICT_UNSUPPORTED,
+                     Citation, Hit, SentenceCheck)
+from .citations import citation_scores
 
 NOT_FOUND = "Not found in the knowledge base."
+DEFAULT_THRESHOLD = 0.55  # for a scorer without a calibrated threshold of its own (SupportScorer)
 _PREAMBLE = re.compile(r"^(?:(?:the )?answer(?: is)?\s*:\s*|according to (?:the )?sources?(?: \[\d+\])?,\s*)", re.I)
 _REFUSAL = re.compile(r"\b(not (?:found |mentioned |stated |given |provided )?in the (?:sources|context|text)|"
                       r"(?:sources|context) (?:do|does) not)\b", re.I)
@@ -27,41 +36,69 @@ class CheckResult:
     sentences: list[SentenceCheck]
     abstained: bool
     confidence: float
+    metrics: dict[str, float] = field(default_factory=dict)
 
 
 class AnswerChecker:
-    def __init__(self, scorer: SupportScorer, config: ReliabilityConfig | None = None) -> None:
+    def __init__(self, scorer, config: ReliabilityConfig | None = None) -> None:
         self.scorer = scorer
         self.config = config or ReliabilityConfig()
+
+    @property
+    def threshold(self) -> float:
+        return self.config.support_threshold or float(getattr(self.scorer, "threshold", DEFAULT_THRESHOLD))
 
     def check(self, question: str, raw: str, hits: Sequence[Hit]) -> CheckResult:
         claims = _claims(raw, len(hits), question)
         checked: list[tuple[str, tuple[int, ...], float, str, str]] = []  # text, hit indexes, support, verdict, note
+        metrics: dict[str, float] = {}
         if claims:
             matrix = self.scorer.score_matrix([c for c, _ in claims], [h.chunk.text for h in hits], question)
-            for (claim, cited), row in zip(claims, matrix):
-                checked.append(self._judge(claim, cited, [s.score for s in row]))
-        if self.config.unsupported == "drop":
-            checked = [c for c in checked if c[3] == VERDICT_SUPPORTED]
-        if not any(c[3] == VERDICT_SUPPORTED for c in checked) and self.config.quote_fallback:
+            scores = [[v.score for v in row] for row in matrix]
+            own = citation_scores([c for _, c in claims], scores, self.threshold)
+            metrics = {"generator_citation_recall": round(own.recall, 3),
+                       "generator_citation_precision": round(own.precision, 3)}
+            checked = [self._judge(claim, cited, row_scores, [v.evidence for v in row], question)
+                       for (claim, cited), row_scores, row in zip(claims, scores, matrix)]
+        shown = [c for c in checked if c[3] in SHOWN_VERDICTS]
+        if not any(c[3] in (VERDICT_SUPPORTED, VERDICT_REPAIRED) for c in shown) and self.config.quote_fallback:
             quote = self._quote(question, hits)
             if quote:
-                checked = [quote]
-        if not any(c[3] == VERDICT_SUPPORTED for c in checked):
-            return CheckResult(NOT_FOUND, [], [], True, 0.0)
-        return _assemble(checked, hits)
+                checked = [c if c[3] == VERDICT_REMOVED else _removed(c) for c in checked] + [quote]
+        if not any(c[3] in (VERDICT_SUPPORTED, VERDICT_REPAIRED) for c in checked):
+            return CheckResult(NOT_FOUND, [], [], True, 0.0, metrics)
+        return _assemble(checked, hits, metrics, self.threshold)
 
-    def _judge(self, claim: str, cited: tuple[int, ...], scores: list[float]) -> tuple:
-        thr = self.config.support_threshold
+    def _judge(self, claim: str, cited: tuple[int, ...], scores: list[float], evidence: list[str],
+               question: str) -> tuple:
+        thr = self.threshold
         good = tuple(i for i in cited if scores[i] >= thr)
         if good:
             return claim, good, max(scores[i] for i in good), VERDICT_SUPPORTED, ""
         best = int(np.argmax(scores))
         if scores[best] >= thr:
             note = "citation corrected by verifier" if cited else "citation added by verifier"
-            return claim, (best,), scores[best], VERDICT_SUPPORTED, note
+            return claim, (best,), scores[best], VERDICT_REPAIRED, note
         support = max((scores[i] for i in cited), default=scores[best])
-        return claim, cited, support, VERDICT_UNSUPPORTED, "no source supports this sentence"
+        if self.config.unsupported == "flag":
+            return claim, cited, support, VERDICT_UNSUPPORTED, "no source supports this sentence"
+        if self.config.unsupported == "repair":
+            replaced = self._replacement(claim, scores, evidence, question)
+            if replaced:
+                return replaced
+        return claim, (), support, VERDICT_REMOVED, "removed: no source supports this sentence"
+
+    def _replacement(self, claim: str, scores: list[float], evidence: list[str], question: str) -> tuple | None:
+        """The best-aligned source sentence in place of the claim, when the two say nearly the same (a
+        copied-wrong number or a slipped word) and the source sentence says more than the question."""
+        best = int(np.argmax(scores))
+        quote = _strip_numbering(evidence[best] or "")
+        if not quote or len(content_words(quote)) < 3 or set(content_words(quote)) <= set(content_words(question)):
+            return None
+        a, b = self.scorer.embedder.encode([claim, quote])
+        if float(a @ b) < self.config.replace_min_similarity:
+            return None
+        return quote, (best,), 1.0, VERDICT_REPAIRED, "replaced by the cited passage's own words"
 
     def _quote(self, question: str, hits: Sequence[Hit]) -> tuple | None:
         """The source sentence closest to the question, verbatim, when it is close enough."""
@@ -77,9 +114,7 @@ class AnswerChecker:
         if sims[best] < self.config.quote_min_similarity:
             return None
         i, sentence = candidates[best]
-        # The clause number ("4.2 ") is already in the citation's locator.
-        sentence = re.sub(r"^\s*(?:[-*•]\s+|\(?\d+(?:\.\d+)*[.)]?\s+)", "", sentence).strip()
-        return sentence, (i,), 1.0, VERDICT_SUPPORTED, "quoted from source"
+        return _strip_numbering(sentence), (i,), 1.0, VERDICT_SUPPORTED, "quoted from source"
 
 
 def _claims(raw: str, n_hits: int, question: str) -> list[tuple[str, tuple[int, ...]]]:
@@ -103,20 +138,35 @@ def _claims(raw: str, n_hits: int, question: str) -> list[tuple[str, tuple[int, 
     return out
 
 
-def _assemble(checked: list[tuple], hits: Sequence[Hit]) -> CheckResult:
+def _strip_numbering(sentence: str) -> str:
+    """A source sentence without its list bullet or clause number ("4.2 "): the locator already says it."""
+    return re.sub(r"^\s*(?:[-*•]\s+|\(?\d+(?:\.\d+)*[.)]?\s+)", "", sentence).strip()
+
+
+def _removed(c: tuple) -> tuple:
+    return c[0], (), c[2], VERDICT_REMOVED, "removed: replaced by a quote from the sources"
+
+
+def _assemble(checked: list[tuple], hits: Sequence[Hit], metrics: dict[str, float], threshold: float) -> CheckResult:
     """Number citations by first use, so the answer reads [1], [2], … in order."""
     number: dict[int, int] = {}
     sentences, parts = [], []
+    kept = (VERDICT_SUPPORTED, VERDICT_REPAIRED)
     for text, cited, support, verdict, note in checked:
-        ns = tuple(number.setdefault(i, len(number) + 1) for i in cited) if verdict == VERDICT_SUPPORTED else ()
+        ns = tuple(number.setdefault(i, len(number) + 1) for i in cited) if verdict in kept else ()
         sentences.append(SentenceCheck(text=text, citations=ns, support=round(float(support), 3), verdict=verdict,
                                        note=note))
-        parts.append(_with_markers(text, ns))
+        if verdict in SHOWN_VERDICTS:
+            parts.append(_with_markers(text, ns))
     citations = [Citation(n=n, chunk=hits[i].chunk) for i, n in sorted(number.items(), key=lambda kv: kv[1])]
-    supported = [s.support for s in sentences if s.verdict == VERDICT_SUPPORTED]
-    confidence = sum(min(1.0, s) for s in supported) / len(sentences)
-    text = " ".join(parts)
-    return CheckResult(text, citations, sentences, False, round(confidence, 3))
+    # Every claim the generator made counts: a removed one lowers the confidence in what is left.
+    confidence = sum(min(1.0, s.support) for s in sentences if s.verdict in kept) / len(sentences)
+    shown = [s for s in sentences if s.verdict in SHOWN_VERDICTS]
+    # Shown sentences are kept only with a supporting citation, so these are 1.0 unless flagged ones show.
+    supported = sum(s.verdict in kept for s in shown)
+    metrics = {**metrics, "citation_recall": round(supported / len(shown), 3) if shown else 0.0,
+               "citation_precision": 1.0 if supported else 0.0}
+    return CheckResult(" ".join(parts), citations, sentences, False, round(confidence, 3), metrics)
 
 
 def _with_markers(text: str, ns: tuple[int, ...]) -> str:

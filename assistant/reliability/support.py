@@ -35,6 +35,8 @@ class SupportScorer:
     the words it adds to the question (echoing the question proves nothing; the new words are the
     answer and must sit in the same sentence as the rest)."""
 
+    threshold = 0.55  # uncalibrated: chosen on the demo corpus; the calibrated Verifier has its own
+
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
 

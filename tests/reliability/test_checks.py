@@ -1,3 +1,5 @@
+import pytest
+
 from assistant.reliability import AnswerChecker, SupportScorer
 from assistant.reliability.checks import NOT_FOUND
 from assistant.settings import ReliabilityConfig
@@ -22,17 +24,37 @@ def test_citations_are_mapped_corrected_and_renumbered(embedder):
     assert not r.abstained
     verdicts = [(s.verdict, s.citations, s.note) for s in r.sentences]
     assert verdicts[0] == ("supported", (1,), "")  # [2] renumbered to [1] by first use
-    assert verdicts[1] == ("supported", (2,), "citation corrected by verifier")
-    assert verdicts[2][0] == "unsupported" and verdicts[2][1] == ()
+    assert verdicts[1] == ("repaired", (2,), "citation corrected by verifier")
+    assert verdicts[2][0] == "removed" and verdicts[2][1] == ()
     assert [c.chunk.id for c in r.citations] == ["b#0", "a#0"]
-    assert r.text.startswith("Metformin can rarely cause lactic acidosis [1].")
+    assert r.text.startswith("Metformin can rarely cause lactic acidosis [1].") and "cheese" not in r.text
     assert 0 < r.confidence < 1
+    # ALCE on the generator's own citations: sentence 1 right, 2 cites the wrong passage, 3 nothing supports
+    assert r.metrics["generator_citation_recall"] == pytest.approx(1 / 3, abs=1e-3)
+    assert r.metrics["generator_citation_precision"] == pytest.approx(1 / 3, abs=1e-3)
+    assert r.metrics["citation_recall"] == 1.0  # what is shown carries supporting citations only
+
+
+def test_flag_mode_shows_unsupported_marked(embedder):
+    r = checker(embedder, unsupported="flag").check(
+        "invoices?", "Invoices are payable within 45 days [1]. The moon is made of cheese [1].", HITS)
+    assert [s.verdict for s in r.sentences] == ["supported", "unsupported"]
+    assert "cheese" in r.text and r.metrics["citation_recall"] == 0.5
+
+
+def test_a_copied_wrong_number_is_replaced_by_the_source_sentence(embedder):
+    r = checker(embedder).check("When are invoices payable?", "Invoices are payable within 30 days of receipt [1].",
+                                HITS)
+    s = r.sentences[0]
+    assert (s.verdict, s.note) == ("repaired", "replaced by the cited passage's own words")
+    assert s.text == "Invoices are payable within 45 days of receipt." and "30 days" not in r.text
+    assert r.text == "Invoices are payable within 45 days of receipt [1]."
 
 
 def test_drop_mode_removes_unsupported(embedder):
     r = checker(embedder, unsupported="drop").check(
         "invoices?", "Invoices are payable within 45 days [1]. The moon is made of cheese.", HITS)
-    assert [s.verdict for s in r.sentences] == ["supported"]
+    assert [s.verdict for s in r.sentences] == ["supported", "removed"] and "cheese" not in r.text
 
 
 def test_echoes_refusals_and_cut_off_tails_are_dropped_then_quote_fallback(embedder):

@@ -67,7 +67,7 @@ def scores(dev, other, limit: int, seed: int = 0) -> list[tuple[str, float, floa
 
 
 def split(rows, seed: int = 0):
-    groups = sorted({g for g, _, _ in rows})
+    groups = sorted({r[0] for r in rows})
     random.Random(seed).shuffle(groups)
     fit = set(groups[: len(groups) // 2])
     return [r for r in rows if r[0] in fit], [r for r in rows if r[0] not in fit]
@@ -111,6 +111,8 @@ def main() -> None:
         sets = [medquad(["7_SeniorHealth_QA", "9_CDC_QA", "8_NHLBI_QA_XML"], settings, embedder),
                 pubmedqa(settings, embedder)]
         rows = {dev.name: scores(dev, contracts, args.limit) for dev in sets}
+        if args.json:  # the searching is the slow part: keep the scores even if what follows fails
+            Path(args.json).write_text(json.dumps({"rows": rows}))
     per_set = {name: split([tuple(r) for r in got]) for name, got in rows.items()}
     fit_rows = [r for fit_half, _ in per_set.values() for r in fit_half]
     threshold = fit(fit_rows, args.max_false_abstain)

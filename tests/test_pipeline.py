@@ -18,7 +18,7 @@ def _check_contract(d):
         assert set(c) >= {"n", "chunk_id", "doc_id", "title", "locator", "text"}
     for s in d["sentences"]:
         assert set(s) >= {"text", "citations", "support", "verdict"}
-        assert s["verdict"] in ("supported", "unsupported")
+        assert s["verdict"] in ("supported", "repaired", "unsupported", "removed")
         assert set(s["citations"]) <= {c["n"] for c in d["citations"]}
 
 

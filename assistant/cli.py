@@ -10,7 +10,7 @@ import re
 import sys
 from pathlib import Path
 
-from . import cli_adapters
+from . import cli_adapters, cli_verify
 from .errors import AssistantError
 from .settings import Settings
 from .types import SearchFilter
@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     cli_adapters.add_parser(sub)
+    cli_verify.add_parser(sub)
     return parser
 
 
@@ -285,7 +286,7 @@ def _demo(args, settings: Settings) -> int:
 
 
 COMMANDS = {"ingest": _ingest, "search": _search, "ask": _ask, "serve": _serve, "demo": _demo,
-            "adapters": cli_adapters.run, "serve-model": _serve_model}
+            "adapters": cli_adapters.run, "serve-model": _serve_model, "verify": cli_verify.run, "verifier": cli_verify.run}
 
 if __name__ == "__main__":
     sys.exit(main())

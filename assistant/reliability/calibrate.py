@@ -24,7 +24,7 @@ from .perturb import KINDS, entity_pool, perturb
 from .signals import CHEAP, Features, SignalExtractor, evidence_sentences
 from .verifier import OPTIONAL, Calibration, LinearModel
 
-FEATURE_VERSION = 3  # bump when a signal's definition changes: cached features are then recomputed
+FEATURE_VERSION = 4  # bump when a signal's definition changes: cached features are then recomputed
 DATASETS = ("healthver", "contractnli")
 
 

@@ -3,7 +3,7 @@
 Most signals are measured against the claim's best-matching evidence sentence (highest mean of
 embedding similarity and content-word recall): a wrong answer usually copies most of one source
 sentence and changes one thing, and the rest of the passage must not lend it the missing word.
-Only `recall_passage` and `entity_passage` look at all of the evidence, so that a claim fusing two
+Only `recall_passage`, `cosine_passage` and `entity_passage` look at all of the evidence, so that a claim fusing two
 sentences, or naming something found elsewhere in the source, is still measured.
 
 The generator-as-judge and an NLI cross-encoder are optional: they cost a forward pass per pair.
@@ -22,7 +22,7 @@ import numpy as np
 from ..embeddings import Embedder
 from ..text import CITATION, content_words, numbers, split_sentences
 
-CHEAP = ("lexical", "novel", "recall_passage", "bigram", "semantic", "numbers", "negation", "quantifier", "entity",
+CHEAP = ("lexical", "novel", "recall_passage", "bigram", "semantic", "cosine_passage", "numbers", "negation", "quantifier", "entity",
          "entity_passage")
 
 _NEGATION = re.compile(r"\b(?:not|no|never|without|none|neither|nor|nothing|nobody|cannot|unable|absence|"
@@ -153,12 +153,12 @@ class SignalExtractor:
     def _pairs(self, claims, evidences, question, pairs) -> list[Features]:
         questions = [question] * len(claims) if isinstance(question, str) else list(question)
         sentences = [[s for p in ev for s in evidence_sentences(p)] for ev in evidences]
-        unique = list(dict.fromkeys(list(claims) + [s for ss in sentences for s in ss]))
+        joined = [" ".join(ev) for ev in evidences]
+        unique = list(dict.fromkeys(list(claims) + [s for ss in sentences for s in ss] + joined))
         index = {t: k for k, t in enumerate(unique)}
         vectors = self.embedder.encode(unique)
         words = {t: content_words(t) for t in unique}
         sets = {t: set(w) for t, w in words.items()}
-        joined = [" ".join(ev) for ev in evidences]
         joined_sets = [set(content_words(j)) for j in joined]
         claim_info = {}
         out = []
@@ -185,6 +185,8 @@ class SignalExtractor:
                 "bigram": (len(claim_bigrams & bigrams(words[best])) / len(claim_bigrams)) if claim_bigrams
                 else float(lex[k]),
                 "semantic": float(max(sims[k], 0.0)),
+                # The whole evidence too: support spread over several sentences has no best one.
+                "cosine_passage": float(max(vectors[index[joined[j]]] @ vectors[index[claim]], 0.0)),
                 "numbers": numbers_consistent(claim, best),
                 "negation": float(negated(claim) != negated(best)),
                 "quantifier": quantifier_mismatch(claim, best),

@@ -25,6 +25,17 @@ from ..text import CITATION, content_words, numbers, split_sentences
 CHEAP = ("lexical", "novel", "recall_passage", "bigram", "semantic", "cosine_passage", "numbers", "negation", "quantifier", "entity",
          "entity_passage")
 
+# A mismatch means most when the sentence is otherwise a near-copy of the claim (a changed dose or an
+# added "not"); against a loosely related sentence it is noise. These products let a linear
+# combination weigh it that way. Derived at combination time, so cached signals stay valid.
+DERIVED = {
+    "numbers_x": lambda v: (1.0 - v["numbers"]) * v["lexical"],
+    "negation_x": lambda v: v["negation"] * v["lexical"],
+    "quantifier_x": lambda v: v["quantifier"] * v["lexical"],
+    "entity_x": lambda v: v["entity"] * v["lexical"],
+}
+COMBINED = CHEAP + tuple(DERIVED)
+
 _NEGATION = re.compile(r"\b(?:not|no|never|without|none|neither|nor|nothing|nobody|cannot|unable|absence|"
                        r"lack(?:s|ed|ing)?|fail(?:s|ed|ing)? to)\b|n['’]t\b", re.I)
 # Words that change a statement's scope or direction; a claim that trades one for its opposite
@@ -59,7 +70,8 @@ class Features:
     evidence: str = ""
 
     def vector(self, names: Sequence[str]) -> np.ndarray:
-        return np.array([self.values[n] for n in names], dtype=np.float64)
+        return np.array([self.values[n] if n in self.values else DERIVED[n](self.values) for n in names],
+                        dtype=np.float64)
 
 
 def evidence_sentences(passage: str) -> list[str]:

@@ -56,7 +56,7 @@ def dev_sets(verifier: Verifier, args, cache: Path | None) -> dict:
     results = {}
     for name, (fit, held) in halves.items():
         log(f"{name}: {len(fit)} fit / {len(held)} held-out pairs")
-        feats = {side: compute_features(ex, verifier._extractor, verifier._optional, cache, log)
+        feats = {side: compute_features(ex, verifier.extractor, verifier.optional_scorers, cache, log)
                  for side, ex in (("fit", fit), ("held", held))}
         y = {side: np.array([e.label == SUPPORTED for e in ex]) for side, ex in (("fit", fit), ("held", held))}
         x = {side: np.stack([f.vector(cal.features) for f in feats[side]]) for side in feats}

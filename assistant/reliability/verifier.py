@@ -153,6 +153,16 @@ class Verifier:
         return self._calibration
 
     @property
+    def extractor(self) -> SignalExtractor:
+        return self._extractor
+
+    @property
+    def optional_scorers(self) -> dict:
+        """The model-based signals the chosen calibration uses, by feature name (loaded)."""
+        self.warm_up()
+        return dict(self._optional)
+
+    @property
     def threshold(self) -> float:
         """Scores at or above this are "supported"."""
         return self.calibration.support_threshold
@@ -160,7 +170,7 @@ class Verifier:
     def score_matrix(self, claims: Sequence[str], passages: Sequence[str], question: str = "") -> list[list[Verdict]]:
         """verdict[i][j] of claim i against passage j."""
         features = self._extractor.extract(list(claims), [[p] for p in passages], question)
-        flat = self.judge([f for row in features for f in row], [c for c in claims for _ in passages])
+        flat = self.combine([f for row in features for f in row], [c for c in claims for _ in passages])
         n = len(passages)
         return [flat[i * n:(i + 1) * n] for i in range(len(claims))]
 
@@ -168,13 +178,13 @@ class Verifier:
                     question: str | Sequence[str] = "") -> list[Verdict]:
         """verdict of claim k against evidence k (a passage or a list of passages, sentences pooled)."""
         evidences = [[e] if isinstance(e, str) else list(e) for e in evidences]
-        return self.judge(self._extractor.extract_pairs(list(claims), evidences, question), list(claims))
+        return self.combine(self._extractor.extract_pairs(list(claims), evidences, question), list(claims))
 
     def verify(self, claim: str, evidence: str | Sequence[str]) -> tuple[str, float]:
         verdict = self.score_pairs([claim], [evidence])[0]
         return verdict.label, verdict.score
 
-    def judge(self, features: list[Features], claims: list[str]) -> list[Verdict]:
+    def combine(self, features: list[Features], claims: list[str]) -> list[Verdict]:
         """Adds the optional signals the calibration uses, then applies it."""
         cal = self.calibration
         for name, scorer in self._optional.items():

@@ -29,12 +29,23 @@ CHEAP = ("lexical", "novel", "recall_passage", "bigram", "semantic", "cosine_pas
 # added "not"); against a loosely related sentence it is noise. These products let a linear
 # combination weigh it that way. Derived at combination time, so cached signals stay valid.
 DERIVED = {
-    "numbers_x": lambda v: (1.0 - v["numbers"]) * v["lexical"],
+    "numbers_x": lambda v: float(v["numbers"] < 1.0) * v["lexical"],
     "negation_x": lambda v: v["negation"] * v["lexical"],
     "quantifier_x": lambda v: v["quantifier"] * v["lexical"],
-    "entity_x": lambda v: v["entity"] * v["lexical"],
+    "entity_x": lambda v: float(v["entity"] > 0.0) * v["lexical"],  # one wrong name is enough
+    # A quote of the evidence with nothing changed: the safest kind of answer sentence.
+    "clean_copy": lambda v: v["bigram"] * float(v["numbers"] == 1.0 and not v["negation"] and not v["entity"]
+                                                and v["quantifier"] < 1.0),
 }
 COMBINED = CHEAP + tuple(DERIVED)
+# The direction each signal may push the combination: +1 support, -1 against. A dev set whose
+# refutations copy the evidence's wording would otherwise teach that copying is evidence against
+# support, and a verbatim quote would fail.
+AGAINST = frozenset({"negation", "quantifier", "entity", "entity_passage", *(set(DERIVED) - {"clean_copy"})})
+
+
+def direction(name: str) -> int:
+    return -1 if name in AGAINST else 1
 
 _NEGATION = re.compile(r"\b(?:not|no|never|without|none|neither|nor|nothing|nobody|cannot|unable|absence|"
                        r"lack(?:s|ed|ing)?|fail(?:s|ed|ing)? to)\b|n['’]t\b", re.I)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from assistant.reliability.datasets import SUPPORTED
+from assistant.reliability.signals import Features
 from assistant.reliability.verifier import CALIBRATION, Verifier, load_calibrations
 from assistant.settings import Settings, VerifierConfig
 
@@ -86,10 +87,13 @@ def test_calibration_file_loads_and_applies_with_numpy():
     calibrations = load_calibrations()
     cheap = next(c for c in calibrations if c.name == "cheap")
     assert 0.0 < cheap.support_threshold < 1.0
-    x = np.tile(cheap.supported.mean, (2, 1))
-    x[1, list(cheap.features).index("numbers")] = 0.0  # a number the evidence lacks lowers support
-    p = cheap.supported.probability(x)
-    assert p.shape == (2,) and p[1] < p[0]
+    copy = {"lexical": 1.0, "novel": 1.0, "recall_passage": 1.0, "bigram": 1.0, "semantic": 0.98,
+            "cosine_passage": 0.7, "numbers": 1.0, "negation": 0.0, "quantifier": 0.0, "entity": 0.0,
+            "entity_passage": 0.0}
+    wrong_dose = {**copy, "bigram": 0.8, "semantic": 0.95, "numbers": 0.0}
+    x = np.stack([Features(v).vector(cheap.features) for v in (copy, wrong_dose)])
+    p = cheap.supported.probability(x)  # numpy only: scikit-learn is not needed at run time
+    assert p.shape == (2,) and p[1] < cheap.support_threshold <= p[0]
 
 
 def test_calibration_missing_or_malformed_says_how_to_fix(tmp_path, settings, embedder):

@@ -26,8 +26,10 @@ from .verifier import OPTIONAL, Calibration, LinearModel
 
 FEATURE_VERSION = 4  # bump when a signal's definition changes: cached features are then recomputed
 DATASETS = ("healthver", "contractnli")
-# The synthetic pairs count half as much as a dev set: at full weight they pull the combination
-# towards "near-copy or not" and cost held-out dev-set accuracy (measured: HealthVer 0.558 → 0.542).
+# How much the synthetic pairs count next to one dev set. Lower weights buy a little held-out dev-set
+# accuracy (HealthVer 0.567 at 1.0, 0.585 at 0.5, 0.589 at 0.25) but let verbatim quotes fall under
+# the threshold and swapped names pass (tests/reliability/test_verifier.py); the pipeline's claims are
+# answer sentences close to their sources, which is what the synthetic pairs look like.
 SYNTHETIC_WEIGHT = 1.0
 
 

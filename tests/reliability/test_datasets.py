@@ -8,6 +8,8 @@ from assistant.reliability.datasets import LABELS, load_contractnli, load_health
 from assistant.errors import AssistantError
 from tests.conftest import shared_data
 
+pytestmark = pytest.mark.shared_data
+
 
 def test_healthver_loads_and_splits_by_topic():
     examples = load_healthver(shared_data("healthver/healthver_dev.csv"))

@@ -10,7 +10,7 @@ import re
 import sys
 from pathlib import Path
 
-from . import cli_adapters, cli_audit
+from . import cli_adapters, cli_audit, cli_verify
 from .errors import AssistantError
 from .settings import Settings
 from .types import SearchFilter
@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     cli_adapters.add_parser(sub)
     cli_audit.add_parser(sub)
+    cli_verify.add_parser(sub)
     return parser
 
 
@@ -287,7 +288,8 @@ def _demo(args, settings: Settings) -> int:
 
 
 COMMANDS = {"ingest": _ingest, "search": _search, "ask": _ask, "serve": _serve, "demo": _demo,
-            "adapters": cli_adapters.run, "serve-model": _serve_model, "audit": cli_audit.run}
+            "adapters": cli_adapters.run, "serve-model": _serve_model, "audit": cli_audit.run,
+            "verify": cli_verify.run, "verifier": cli_verify.run}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -297,6 +297,18 @@ DEFAULT_NOTICES = {
 
 
 @dataclass(frozen=True)
+class VerifierConfig:
+    calibration: str = ""  # fitted combination (JSON); empty = assistant/reliability/calibration.json
+    judge: bool = False  # the generator as a judge (a forward pass per pair: slow on CPU)
+    nli_model: str = ""  # a local NLI cross-encoder directory; empty = none
+    # "auto": the cross-encoder `assistant verifier train` wrote to the cache, when present; "off"; or a directory
+    cross_encoder: str = "auto"
+
+    def __post_init__(self) -> None:
+        _check(isinstance(self.judge, bool), "verifier", "judge", "true or false", self.judge)
+
+
+@dataclass(frozen=True)
 class Settings:
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
     chunking: ChunkingConfig = field(default_factory=ChunkingConfig)
@@ -304,6 +316,7 @@ class Settings:
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     reliability: ReliabilityConfig = field(default_factory=ReliabilityConfig)
+    verifier: VerifierConfig = field(default_factory=VerifierConfig)
 
     def with_overrides(self, section: str, **values: Any) -> "Settings":
         """A copy with some keys of one section replaced (None values are ignored)."""

@@ -2,5 +2,6 @@
 
 from .checks import AnswerChecker, CheckResult
 from .support import SupportScorer
+from .verifier import Verdict, Verifier
 
-__all__ = ["AnswerChecker", "CheckResult", "SupportScorer"]
+__all__ = ["AnswerChecker", "CheckResult", "SupportScorer", "Verdict", "Verifier"]

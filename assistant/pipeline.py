@@ -4,13 +4,15 @@ escalate if configured) → output guard → audit → Answer."""
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 from pathlib import Path
 
 from .errors import AssistantError
 from .generator import AUTO, BASE, make_generator
 from .kb import KnowledgeBase
-from .reliability import AnswerChecker, SupportScorer
+from .reliability import AnswerChecker
+from .reliability.verifier import Verifier
 from .reliability.audit import DEFAULT_NAME, AuditLog
 from .reliability.checks import NOT_FOUND
 from .reliability.consistency import SelfConsistency
@@ -32,7 +34,8 @@ class Assistant:
         self.retriever = HybridRetriever(kb, self.settings.retrieval)
         self.generator = generator or make_generator(self.settings.generator)
         config = self.settings.reliability
-        self.checker = AnswerChecker(SupportScorer(kb.embedder), config)
+        # The calibrated verifier (assistant/reliability/calibration.json) scores every sentence.
+        self.checker = AnswerChecker(Verifier(self.settings, embedder=kb.embedder), config)
         self.guard = OutputGuard(config)
         self.escalator = Escalator(config, self.settings.generator) if config.escalate else None
         self.audit = AuditLog(audit_path(kb.path, config.audit_path), config.audit_questions) if config.audit else None
@@ -44,6 +47,7 @@ class Assistant:
         self.kb.embedder.warm_up()
         self.kb.check_dimension()
         self.kb.reconcile(save=False)
+        self.checker.scorer.warm_up()
         self.generator.warm_up()
 
     def search(self, query: str, k: int | None = None, filters: SearchFilter | None = None) -> list[Hit]:
@@ -67,7 +71,7 @@ class Assistant:
         timings["retrieve"] = time.perf_counter() - started
         hits, quarantined = self._screen(retrieved)
         best = max((h.relevance for h in hits), default=-1.0)
-        if best < self.settings.retrieval.min_relevance:
+        if best < self._min_relevance(hits):
             answer = Answer(question, NOT_FOUND, [], [], True, 0.0, closest=hits, timings=timings,
                             quarantined=quarantined, abstain_reason=ABSTAIN_NO_PASSAGE)
         else:
@@ -79,6 +83,12 @@ class Assistant:
         if self.audit is not None:
             self.audit.record(answer, retrieved, user)
         return answer
+
+    def _min_relevance(self, hits: list[Hit]) -> float:
+        """The abstention gate of the domain most hits belong to (fitted per domain, see settings)."""
+        domains = Counter(h.chunk.domain for h in hits if h.chunk.domain)
+        config = self.settings.retrieval
+        return config.for_domain(domains.most_common(1)[0][0]).min_relevance if domains else config.min_relevance
 
     def _screen(self, hits: list[Hit]) -> tuple[list[Hit], list[QuarantinedHit]]:
         return screen_hits(hits) if self.settings.reliability.injection_screening else (hits, [])

@@ -163,12 +163,15 @@ class RetrievalConfig:
 
 # The RetrievalConfig keys a [retrieval.domains.<name>] table may set: those `fusion.rank` reads.
 DOMAIN_KEYS = ("fusion", "normalisation", "dense_weight", "doc_weight", "doc_pool", "rrf_k", "mmr_lambda",
-               "title_weight", "intent_weight", "intent_bm25_weight", "opening_weight")
+               "title_weight", "intent_weight", "intent_bm25_weight", "opening_weight", "min_relevance")
 # Fitted by `bench/retrieval.py quality --tune` on the tune halves: healthcare on MedQuAD + PubMedQA,
 # legal on CUAD (the README's retrieval table has the held-out figures).
 FITTED_DOMAINS: dict[str, dict] = {
+    # min_relevance: `bench/abstention.py --write` (assistant/reliability/abstention.json has the data):
+    # no held-out answerable MedQuAD/PubMedQA question refused, every off-topic one. No legal question set
+    # was at hand to fit one for contracts, so legal keeps the default.
     "healthcare": {"normalisation": "max", "dense_weight": 0.7, "title_weight": 1.5, "intent_weight": 1.0,
-                   "intent_bm25_weight": 0.3},
+                   "intent_bm25_weight": 0.3, "min_relevance": 0.42},
     "legal": {"normalisation": "max", "dense_weight": 0.35},
 }
 

@@ -75,3 +75,25 @@ def test_every_answer_is_audited_with_its_user(assistant):
     assert record.question_sha256 == question_hash(question) and record.question is None
     assert record.model == answer.model and record.abstained == answer.abstained
     assert [v["verdict"] for v in record.verdicts] == [s.verdict for s in answer.sentences]
+
+
+def test_shown_sentences_carry_citations_the_verifier_supports(assistant, demo_questions):
+    """Issue 6 end to end: on the demo questions whose answer is in the corpus, at least 95 % of the
+    sentences shown carry a citation whose passage the verifier (asked afresh) labels supporting; on
+    those whose answer is absent, the assistant abstains."""
+    from assistant.reliability import Verifier
+
+    verifier = Verifier(assistant.settings, embedder=assistant.kb.embedder)
+    shown = backed = 0
+    for q in demo_questions:
+        answer = assistant.ask(q["question"])
+        if not q["expected_doc"]:
+            assert answer.abstained, q["question"]
+            continue
+        passages = {c.n: c.chunk.text for c in answer.citations}
+        for s in answer.sentences:
+            if s.verdict in ("supported", "repaired", "unsupported"):
+                shown += 1
+                labels = [verifier.verify(s.text, passages[n])[0] for n in s.citations]
+                backed += "supported" in labels
+    assert shown >= 10 and backed / shown >= 0.95, (backed, shown)

@@ -5,22 +5,22 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-
 from pathlib import Path
 
 from .errors import AssistantError
 from .generator import AUTO, BASE, make_generator
 from .kb import KnowledgeBase
 from .reliability import AnswerChecker
-from .reliability.verifier import Verifier
 from .reliability.audit import DEFAULT_NAME, AuditLog
 from .reliability.checks import NOT_FOUND
 from .reliability.consistency import SelfConsistency
 from .reliability.escalate import Escalator
 from .reliability.guard import OutputGuard
 from .reliability.injection import screen_hits
+from .reliability.verifier import Verifier
 from .retrieval import HybridRetriever
-from .types import ABSTAIN_NO_PASSAGE, ABSTAIN_UNVERIFIED, SHOWN_VERDICTS, Answer, Generator, Hit, QuarantinedHit, SearchFilter
+from .types import (ABSTAIN_NO_PASSAGE, ABSTAIN_UNVERIFIED, SHOWN_VERDICTS, Answer, Generator, Hit, QuarantinedHit,
+                    SearchFilter)
 
 MAX_QUESTION_CHARS = 4000
 

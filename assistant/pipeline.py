@@ -128,8 +128,11 @@ class Assistant:
                 raise AssistantError(f"adapter {adapter!r}: expected none, this generator "
                                      f"({type(self.generator).__name__}) has no adapters")
             return None, self.generator.generate(question, hits)
-        chosen = resolve(adapter, hits)
-        return (None if chosen == BASE else chosen), self.generator.generate(question, hits, adapter=chosen)
+        chosen = resolve(adapter, hits)  # validates the request even where there is nothing to choose
+        name = None if chosen == BASE else chosen
+        if not self.adapter_choices():  # one model: plain generate(question, hits), as any Generator has
+            return name, self.generator.generate(question, hits)
+        return name, self.generator.generate(question, hits, adapter=chosen)
 
 
 def audit_path(kb_path: str | Path, configured: str = "") -> Path:

@@ -146,13 +146,6 @@ def test_adapters_are_served_by_name_over_the_openai_api(registry, http_server):
     assert gen.base_loads == 1
 
 
-def test_cli_remove(registry, capsys):
-    root = str(registry.root)
-    # removal runs last in this module (pytest keeps file order)
-    assert main(["adapters", "remove", "beta", "--dir", root]) == 0
-    assert [a.name for a in registry.list()] == ["alpha"]
-
-
 def test_pipeline_picks_the_adapter_by_domain_or_by_request(registry, demo_kb, demo_questions):
     from assistant.errors import AssistantError
     from assistant.generator import make_generator
@@ -198,3 +191,10 @@ def test_web_page_offers_the_loaded_adapters(registry, demo_kb):
     assert props["visible"] and props["value"] == "auto"
     assert [v for _, v in props["choices"]] == ["auto", "base", "alpha", "beta"]
     assert not dropdown(Assistant(demo_kb, TransformersGenerator(GeneratorConfig())))["visible"]  # one model: no choice
+
+
+def test_cli_remove(registry, capsys):
+    root = str(registry.root)
+    # removal runs last in this module (pytest keeps file order)
+    assert main(["adapters", "remove", "beta", "--dir", root]) == 0
+    assert [a.name for a in registry.list()] == ["alpha"]

@@ -189,38 +189,16 @@ class FastDecoder:
         return out.logits[:, -1, :].to(torch.float32), cache
 
     # -- one decode step ---------------------------------------------------------------------------------
-    def _lean_step(self, token: torch.Tensor, pos: int, keys: list, values: list) -> torch.Tensor:
-        """LlamaModel.forward for one new token, without mask/cache machinery; same ops, same order."""
-        core, hd = self.hf.model, self.head_dim
-        h = core.embed_tokens(token)
-        cos, sin = core.rotary_emb(h, torch.tensor([[pos]]))
-        cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)
-        for i, layer in enumerate(core.layers):
-            attn = layer.self_attn
-            x = layer.input_layernorm(h)
-            q = attn.q_proj(x).view(1, 1, -1, hd).transpose(1, 2)
-            k = attn.k_proj(x).view(1, 1, -1, hd).transpose(1, 2)
-            v = attn.v_proj(x).view(1, 1, -1, hd).transpose(1, 2)
-            q = q * cos + _rotate_half(q) * sin
-            k = k * cos + _rotate_half(k) * sin
-            keys[i][:, :, pos] = k[:, :, 0]
-            values[i][:, :, pos] = v[:, :, 0]
-            o = F.scaled_dot_product_attention(q, keys[i][:, :, :pos + 1], values[i][:, :, :pos + 1],
-                                               scale=attn.scaling, enable_gqa=q.shape[1] != k.shape[1])
-            o = o.transpose(1, 2).reshape(1, 1, -1)
-            h = h + attn.o_proj(o)
-            h = h + layer.mlp(layer.post_attention_layernorm(h))
-        return self.hf.lm_head(core.norm(h))[:, -1, :].to(torch.float32)
-
-    def _lean_block(self, tokens: torch.Tensor, pos: int, keys: list, values: list) -> torch.Tensor:
-        """`_lean_step` for T tokens at positions pos..pos+T-1 (each attends to the cache and to the block
-        tokens before it); logits (T, vocab)."""
+    def _lean_step(self, tokens: torch.Tensor, pos: int, keys: list, values: list) -> torch.Tensor:
+        """LlamaModel.forward for T new tokens at positions pos..pos+T-1, without mask/cache machinery;
+        same ops, same order; logits (T, vocab). One token attends to every cached key, as in HF, so it
+        needs no mask; a draft block gets a causal one over its own tokens."""
         core, hd = self.hf.model, self.head_dim
         t = tokens.shape[1]
         h = core.embed_tokens(tokens)
         cos, sin = core.rotary_emb(h, torch.arange(pos, pos + t)[None])
         cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)
-        mask = torch.arange(pos + t)[None, :] <= torch.arange(pos, pos + t)[:, None]
+        mask = torch.arange(pos + t)[None, :] <= torch.arange(pos, pos + t)[:, None] if t > 1 else None
         for i, layer in enumerate(core.layers):
             attn = layer.self_attn
             x = layer.input_layernorm(h)
@@ -286,11 +264,8 @@ class FastDecoder:
             self.last.steps += 1
             with torch.inference_mode(), _threads(self.decode_threads):
                 pos = length - 1
-                if drafted:
-                    block = torch.tensor([[ids[-1], *drafted]])
-                    logits_rows = self._lean_block(block, pos, keys, values)
-                elif self.lean:
-                    logits_rows = self._lean_step(torch.tensor([[ids[-1]]]), pos, keys, values)
+                if self.lean:  # drafts exist only on the lean path
+                    logits_rows = self._lean_step(torch.tensor([[ids[-1], *drafted]]), pos, keys, values)
                 else:
                     p = torch.tensor([pos])
                     out = self.model(input_ids=torch.tensor([[ids[-1]]]), cache=cache, use_cache=True,

@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from .errors import ModelNotFoundError
 from .models import SMOLLM2_GGUF, bundled_gguf, generator_path, quiet_transformers
 from .prompting import build_messages, plain_prompt
 from .settings import GeneratorConfig
-from .errors import ModelNotFoundError
 from .types import Hit
 
 # Request-level adapter choices besides a name: the domain's adapter, or the plain base model.

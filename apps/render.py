@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from assistant.types import SHOWN_VERDICTS, VERDICT_REMOVED, VERDICT_REPAIRED, VERDICT_SUPPORTED, Answer, Hit
+from assistant.types import BACKED_VERDICTS, SHOWN_VERDICTS, VERDICT_REMOVED, Answer, Hit
 
 CSS = """
 .answer-box { font-size: 1.05rem; line-height: 1.6; }
@@ -61,7 +61,7 @@ def answer_html(answer: Answer) -> str:
         parts.append(f'<span class="sentence {s.verdict}" data-verdict="{s.verdict}">{_e(s.text)}{cites}'
                      f'<span class="badge {s.verdict}">{s.verdict}</span>{note}</span>')
     shown = [s for s in answer.sentences if s.verdict in SHOWN_VERDICTS]
-    supported = sum(s.verdict in (VERDICT_SUPPORTED, VERDICT_REPAIRED) for s in shown)
+    supported = sum(s.verdict in BACKED_VERDICTS for s in shown)
     removed = [s for s in answer.sentences if s.verdict == VERDICT_REMOVED]
     if removed:
         items = "".join(f"<li>{_e(s.text)}</li>" for s in removed)

@@ -10,6 +10,7 @@ VERDICT_REPAIRED = "repaired"  # shown after the verifier re-cited it or replace
 VERDICT_UNSUPPORTED = "unsupported"  # shown flagged (reliability.unsupported = "flag")
 VERDICT_REMOVED = "removed"  # kept in the record, not in the answer text
 SHOWN_VERDICTS = (VERDICT_SUPPORTED, VERDICT_REPAIRED, VERDICT_UNSUPPORTED)
+BACKED_VERDICTS = (VERDICT_SUPPORTED, VERDICT_REPAIRED)  # shown with a citation whose passage supports it
 # Why an answer abstained: retrieval found nothing close enough (escalating cannot help), or nothing the
 # generator wrote survived verification (a larger model might do better).
 ABSTAIN_NO_PASSAGE = "no passage relevant enough"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from pathlib import Path
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
 from ..errors import ModelNotFoundError
@@ -146,16 +146,12 @@ class AdapterGenerator(TransformersGenerator):
 
     def complete(self, messages: list[dict[str, str]], adapter: str | None = None,
                  max_new_tokens: int | None = None) -> str:
-        self.warm_up()
-        self._check(adapter)
-        with self._switch, self._selected(adapter):
+        with self._using(adapter):
             return TransformersGenerator.complete(self, messages, max_new_tokens)
 
     def sample(self, messages: list[dict[str, str]], n: int, temperature: float = 0.7, seed: int = 0,
                max_new_tokens: int | None = None, adapter: str | None = None) -> list[str]:
-        self.warm_up()
-        self._check(adapter)
-        with self._switch, self._selected(adapter):
+        with self._using(adapter):
             return TransformersGenerator.sample(self, messages, n, temperature, seed, max_new_tokens)
 
     def stream(self, messages: list[dict[str, str]], adapter: str | None = None,
@@ -166,14 +162,21 @@ class AdapterGenerator(TransformersGenerator):
         if self._decoder is None:  # plain generate: one piece
             yield self.complete(messages, adapter, max_new_tokens)
             return
-        self._check(adapter)
-        with self._switch, self._selected(adapter):
+        with self._using(adapter):
             yield from TransformersGenerator.stream(self, messages, max_new_tokens)
 
     def _check(self, adapter: str | None) -> None:
         if adapter is not None and adapter not in self.adapters:
             raise ModelNotFoundError(f"adapter {adapter!r}: expected one of {sorted(self.adapters)} (loaded at "
                                      "start), found no such name; add it to the generator's adapters")
+
+    @contextmanager
+    def _using(self, adapter: str | None):
+        """`adapter` (None: the base model) loaded, checked and selected, exclusively, for one request."""
+        self.warm_up()
+        self._check(adapter)
+        with self._switch, self._selected(adapter):
+            yield
 
     @contextmanager
     def _selected(self, adapter: str | None):

@@ -18,8 +18,8 @@ import numpy as np
 
 from ..settings import ReliabilityConfig
 from ..text import CITATION, content_words, split_sentences
-from ..types import (SHOWN_VERDICTS, VERDICT_REMOVED, VERDICT_REPAIRED, VERDICT_SUPPORTED, VERDICT_UNSUPPORTED,
-                     Citation, Hit, SentenceCheck)
+from ..types import (BACKED_VERDICTS, SHOWN_VERDICTS, VERDICT_REMOVED, VERDICT_REPAIRED, VERDICT_SUPPORTED,
+                     VERDICT_UNSUPPORTED, Citation, Hit, SentenceCheck)
 from .citations import citation_scores
 
 NOT_FOUND = "Not found in the knowledge base."
@@ -55,23 +55,23 @@ class AnswerChecker:
         if claims:
             matrix = self.scorer.score_matrix([c for c, _ in claims], [h.chunk.text for h in hits], question)
             scores = [[v.score for v in row] for row in matrix]
-            own = citation_scores([c for _, c in claims], scores, self.threshold)
+            threshold = self.threshold
+            own = citation_scores([c for _, c in claims], scores, threshold)
             metrics = {"generator_citation_recall": round(own.recall, 3),
                        "generator_citation_precision": round(own.precision, 3)}
-            checked = [self._judge(claim, cited, row_scores, [v.evidence for v in row], question)
+            checked = [self._judge(claim, cited, row_scores, [v.evidence for v in row], question, threshold)
                        for (claim, cited), row_scores, row in zip(claims, scores, matrix)]
         shown = [c for c in checked if c[3] in SHOWN_VERDICTS]
-        if not any(c[3] in (VERDICT_SUPPORTED, VERDICT_REPAIRED) for c in shown) and self.config.quote_fallback:
+        if not any(c[3] in BACKED_VERDICTS for c in shown) and self.config.quote_fallback:
             quote = self._quote(question, hits)
             if quote:
                 checked = [c if c[3] == VERDICT_REMOVED else _removed(c) for c in checked] + [quote]
-        if not any(c[3] in (VERDICT_SUPPORTED, VERDICT_REPAIRED) for c in checked):
+        if not any(c[3] in BACKED_VERDICTS for c in checked):
             return CheckResult(NOT_FOUND, [], [], True, 0.0, metrics)
         return _assemble(checked, hits, metrics, self.threshold)
 
     def _judge(self, claim: str, cited: tuple[int, ...], scores: list[float], evidence: list[str],
-               question: str) -> tuple:
-        thr = self.threshold
+               question: str, thr: float) -> tuple:
         good = tuple(i for i in cited if scores[i] >= thr)
         if good:
             return claim, good, max(scores[i] for i in good), VERDICT_SUPPORTED, ""
@@ -151,19 +151,18 @@ def _assemble(checked: list[tuple], hits: Sequence[Hit], metrics: dict[str, floa
     """Number citations by first use, so the answer reads [1], [2], … in order."""
     number: dict[int, int] = {}
     sentences, parts = [], []
-    kept = (VERDICT_SUPPORTED, VERDICT_REPAIRED)
     for text, cited, support, verdict, note in checked:
-        ns = tuple(number.setdefault(i, len(number) + 1) for i in cited) if verdict in kept else ()
+        ns = tuple(number.setdefault(i, len(number) + 1) for i in cited) if verdict in BACKED_VERDICTS else ()
         sentences.append(SentenceCheck(text=text, citations=ns, support=round(float(support), 3), verdict=verdict,
                                        note=note))
         if verdict in SHOWN_VERDICTS:
             parts.append(_with_markers(text, ns))
     citations = [Citation(n=n, chunk=hits[i].chunk) for i, n in sorted(number.items(), key=lambda kv: kv[1])]
     # Every claim the generator made counts: a removed one lowers the confidence in what is left.
-    confidence = sum(min(1.0, s.support) for s in sentences if s.verdict in kept) / len(sentences)
+    confidence = sum(min(1.0, s.support) for s in sentences if s.verdict in BACKED_VERDICTS) / len(sentences)
     shown = [s for s in sentences if s.verdict in SHOWN_VERDICTS]
     # Shown sentences are kept only with a supporting citation, so these are 1.0 unless flagged ones show.
-    supported = sum(s.verdict in kept for s in shown)
+    supported = sum(s.verdict in BACKED_VERDICTS for s in shown)
     metrics = {**metrics, "citation_recall": round(supported / len(shown), 3) if shown else 0.0,
                "citation_precision": 1.0 if supported else 0.0}
     return CheckResult(" ".join(parts), citations, sentences, False, round(confidence, 3), metrics)

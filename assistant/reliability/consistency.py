@@ -46,8 +46,9 @@ class SelfConsistency:
     def agreement(self, shown: Sequence[str], drawn: Sequence[str]) -> tuple[float, ...]:
         if not shown:
             return ()
-        per_sample = [[" ".join(CITATION.sub(" ", s).split()) for s in split_sentences(d)] for d in drawn]
-        flat = [s for sents in per_sample for s in sents if s]
+        per_sample = [[t for t in (" ".join(CITATION.sub(" ", s).split()) for s in split_sentences(d)) if t]
+                      for d in drawn]
+        flat = [s for sents in per_sample for s in sents]
         if not flat:
             return tuple(0.0 for _ in shown)
         vecs = self.embedder.encode(list(shown) + flat)
@@ -58,7 +59,7 @@ class SelfConsistency:
             wanted = numbers(sentence)
             agree, offset = 0, 0
             for sents in per_sample:
-                block = range(offset, offset + len([s for s in sents if s]))
+                block = range(offset, offset + len(sents))
                 if any(sims[i] >= self.min_similarity and wanted <= numbers(flat[i]) for i in block):
                     agree += 1
                 offset = block.stop

@@ -10,7 +10,7 @@ import re
 import sys
 from pathlib import Path
 
-from . import cli_adapters, cli_audit, cli_verify
+from . import cli_adapters, cli_audit, cli_eval, cli_verify
 from .errors import AssistantError
 from .settings import Settings
 from .types import SearchFilter
@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_adapters.add_parser(sub)
     cli_audit.add_parser(sub)
     cli_verify.add_parser(sub)
+    cli_eval.add_parser(sub)
     return parser
 
 
@@ -289,7 +290,7 @@ def _demo(args, settings: Settings) -> int:
 
 COMMANDS = {"ingest": _ingest, "search": _search, "ask": _ask, "serve": _serve, "demo": _demo,
             "adapters": cli_adapters.run, "serve-model": _serve_model, "audit": cli_audit.run,
-            "verify": cli_verify.run, "verifier": cli_verify.run}
+            "verify": cli_verify.run, "verifier": cli_verify.run, "eval": cli_eval.run}
 
 if __name__ == "__main__":
     sys.exit(main())

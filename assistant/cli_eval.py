@@ -1,0 +1,177 @@
+"""`assistant eval retrieval|qa|verify|answers`: measure a knowledge base, the generator (or an adapter)
+and the verifier on labelled questions, and write a report folder (report.md, report.json, PNG plots).
+Kept apart from cli.py, which only registers the command; the work is in assistant/eval/."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .errors import AssistantError
+from .settings import Settings
+
+COMMANDS = ("retrieval", "qa", "verify", "answers")
+DEFAULT_LIMIT = {"qa": 5, "answers": 5}  # the generator takes ~5-20 s an answer on 2 CPU cores
+DEFAULT_VARIANT = {"retrieval": "hybrid"}
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("eval", help="evaluate retrieval, answers or the verifier on labelled questions; "
+                                    "writes a report folder")
+    p.add_argument("what", choices=COMMANDS, help="retrieval: nDCG/Recall/MRR; qa: answer F1 and label accuracy; "
+                                                  "verify: the verifier on labelled claims; answers: faithfulness, "
+                                                  "citations, abstention, latency")
+    p.add_argument("--data", required=True, help="a JSONL file of questions (see README), a topics file with "
+                                                 "--qrels, or a shared set: pubmedqa, medquad[:COLLECTION], "
+                                                 "cuad[:N], healthver, contractnli")
+    p.add_argument("--qrels", help="TREC qrels (qid 0 docid grade); --data is then the topics file")
+    p.add_argument("--kb", help="knowledge-base directory (all but verify)")
+    p.add_argument("--out", required=True, help="report folder; per-question results are cached there, so "
+                                                "rerunning the same command resumes where it stopped")
+    p.add_argument("--k", type=int, default=10, help="retrieval depth judged (default 10)")
+    p.add_argument("--limit", type=int, help="at most N questions, a fixed sample (0: all; default all, or 5 "
+                                             "for qa/answers)")
+    p.add_argument("--compare", metavar="A,B", help="two configurations on the same questions: retrieval "
+                                                    "hybrid|bm25|dense; qa/answers an adapter (base, auto, a "
+                                                    "name); any: a settings TOML file")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p.add_argument("--json", action="store_true", help="print report.json")
+
+
+@dataclass
+class Variant:
+    label: str
+    settings: Settings
+    option: str  # retrieval mode, or the adapter requested ("default": as configured)
+
+
+def _variants(args, settings: Settings) -> list[Variant]:
+    specs = [s.strip() for s in args.compare.split(",")] if args.compare else [DEFAULT_VARIANT.get(args.what, "default")]
+    if len(specs) != 2 and args.compare:
+        raise AssistantError(f"--compare expects two configurations A,B (e.g. bm25,hybrid), found {args.compare!r}")
+    out = []
+    for spec in specs:
+        if spec.endswith(".toml"):
+            out.append(Variant(Path(spec).stem, Settings.load(spec), DEFAULT_VARIANT.get(args.what, "default")))
+        else:
+            out.append(Variant(spec, settings, spec))
+    if args.what == "retrieval":
+        from .eval.retrieval import MODES
+
+        bad = [v.option for v in out if v.option not in MODES]
+        if bad:
+            raise AssistantError(f"eval retrieval: expected configurations among {', '.join(MODES)} or a .toml "
+                                 f"file, found {bad}")
+    if len({v.label for v in out}) < len(out):
+        raise AssistantError(f"--compare names the same configuration twice ({args.compare}); give two different ones")
+    return out
+
+
+def _items(args, embedder_factory):
+    from .eval.items import load_jsonl, load_qrels
+    from .eval.shared import load_named
+
+    if args.qrels:
+        items = load_qrels(args.data, args.qrels)
+    elif Path(args.data).is_file():
+        items = load_jsonl(args.data)
+    else:
+        items = load_named(args.data, verify=args.what == "verify",
+                           embedder=embedder_factory() if args.data.startswith("contractnli") else None)
+    usable = {"retrieval": lambda i: i.relevance or i.evidence, "verify": lambda i: i.evidence and i.label,
+              "qa": lambda i: i.answer or i.label or not i.answerable, "answers": lambda i: True}[args.what]
+    kept = [i for i in items if usable(i)]
+    if not kept:
+        need = {"retrieval": '"relevant" or "evidence"', "verify": '"evidence" and "label"',
+                "qa": '"answer", "label" or "answerable": false', "answers": "a question"}[args.what]
+        raise AssistantError(f"eval {args.what}: expected questions with {need}, found none of {len(items)} in "
+                             f"{args.data}")
+    limit = DEFAULT_LIMIT.get(args.what, 0) if args.limit is None else args.limit
+    if limit and limit < len(kept):
+        # A fixed sample by hashed id: a larger --limit extends it, so cached results are reused.
+        kept = sorted(kept, key=lambda i: hashlib.sha1(i.id.encode()).hexdigest())[:limit]
+    return kept, len(items), limit
+
+
+def run(args, settings: Settings) -> int:
+    from .embeddings import Embedder
+    from .eval import report
+    from .eval.cache import ResultCache, run_cached
+
+    if not 1 <= args.k <= 1000:
+        raise AssistantError(f"--k must be between 1 and 1000, found {args.k}")
+    if args.what != "verify" and not args.kb:
+        raise AssistantError(f"eval {args.what} needs --kb DIR, the knowledge base the questions are asked of")
+    variants = _variants(args, settings)
+    items, total, limit = _items(args, lambda: Embedder(settings.embedding))
+    out = Path(args.out)
+    started = time.perf_counter()
+    scores, curves = {}, {}
+    for variant in variants:
+        runner = _runner(args, variant)
+        cache = ResultCache(out / f"results-{args.what}-{variant.label}.jsonl", runner.config)
+        records = run_cached(items, cache, runner.compute, f"{args.what} · {variant.label}", runner.batch)
+        scores[variant.label] = runner.scores(records)
+        if args.what == "verify":
+            curves[variant.label] = {**runner.calibration(records), "threshold": runner.threshold}
+    meta = {"command": args.what, "data": args.data if not args.qrels else f"{args.data} + {args.qrels}",
+            "questions": len(items), "kb": args.kb, "k": args.k if args.what == "retrieval" else None,
+            "seconds": round(time.perf_counter() - started, 1),
+            "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    result = report.build({k: v for k, v in meta.items() if v is not None}, scores, args.seed)
+    notes = []
+    if limit and limit < total:
+        notes.append(f"A fixed sample of {len(items)} of {total} questions; `--limit {min(total, limit * 10)}` "
+                     f"(or `--limit 0` for all) extends it, reusing the results already in {out}.")
+    report.write(out, result, scores, curves or None, notes)
+    if args.json:
+        print(json.dumps(result, default=float))
+    else:
+        print((out / "report.md").read_text(encoding="utf-8").split("![", 1)[0].rstrip())
+        print(f"\nreport: {out / 'report.md'}", file=sys.stderr)
+    return 0
+
+
+@dataclass
+class Runner:
+    config: dict
+    compute: object
+    scores: object
+    batch: int = 1
+    calibration: object = None
+    threshold: float = 0.0
+
+
+def _runner(args, variant: Variant) -> Runner:
+    """What one configuration computes per question, and the key its cached results are stored under."""
+    config = {"command": args.what, "option": variant.option, "settings": repr(variant.settings)}
+    if args.what == "verify":
+        from .eval import verify
+        from .reliability.verifier import Verifier
+
+        verifier = Verifier(variant.settings)
+        return Runner(config, lambda part: verify.evaluate(verifier, part), verify.scores, verify.BATCH,
+                      verify.calibration, verifier.threshold)
+    from .kb import KnowledgeBase
+
+    kb = KnowledgeBase(args.kb, variant.settings)
+    config.update(kb=str(kb.path.resolve()), kb_size=kb.catalog.counts(), k=args.k)
+    if args.what == "retrieval":
+        from .eval import retrieval
+
+        searcher = retrieval.Searcher(kb, variant.option)
+        return Runner(config, lambda part: retrieval.evaluate(searcher, part, args.k),
+                      lambda records: retrieval.scores(records, args.k))
+    from .eval import answers
+    from .pipeline import Assistant
+
+    assistant = Assistant(kb)
+    adapter = None if variant.option == "default" else variant.option
+    full = args.what == "answers"
+    return Runner(config, lambda part: answers.evaluate(assistant, part, adapter, full),
+                  lambda records: answers.scores(records, full))

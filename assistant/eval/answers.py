@@ -1,0 +1,91 @@
+"""`eval qa` and `eval answers`: the full pipeline on each question, scored against the gold answer or
+label (qa), and for faithfulness, citations, abstention and latency per stage (answers).
+
+Faithfulness and citation precision/recall are re-measured here with the pipeline's own Verifier on
+the sentences the user is shown: faithfulness = share of them that their cited passages, pooled,
+support; citation recall/precision follow ALCE (reliability/citations.py). The generator's citations
+before the checks repaired them are reported from `Answer.checks`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..adapters.data import DECISIONS, parse_decision
+from ..pipeline import Assistant
+from ..reliability.citations import citation_scores
+from ..text import CITATION
+from ..types import SHOWN_VERDICTS, Answer, SearchFilter
+from . import metrics
+from .items import EvalItem
+from .stats import Metric
+
+STAGES = ("retrieve", "generate", "check", "total")
+CORRECTNESS = ("token_f1", "exact_match", "label_accuracy")
+RELIABILITY = ("faithfulness", "citation_recall", "citation_precision", "generator_citation_recall",
+               "generator_citation_precision")
+NAN = float("nan")
+
+
+def faithfulness(assistant: Assistant, answer: Answer) -> dict[str, float]:
+    shown = [s for s in answer.sentences if s.verdict in SHOWN_VERDICTS]
+    if answer.abstained or not shown:
+        return {}
+    verifier, threshold = assistant.checker.scorer, assistant.checker.threshold
+    texts = {c.n: c.chunk.text for c in answer.citations}
+    pooled = [[texts[n] for n in s.citations if n in texts] for s in shown]
+    verdicts = verifier.score_pairs([s.text for s in shown], [p or [" "] for p in pooled], answer.question)
+    passages = list(texts.values())
+    matrix = verifier.score_matrix([s.text for s in shown], passages, answer.question)
+    index = {n: i for i, n in enumerate(texts)}
+    alce = citation_scores([[index[n] for n in s.citations if n in index] for s in shown],
+                           [[v.score for v in row] for row in matrix], threshold)
+    return {"faithfulness": float(np.mean([bool(p) and v.score >= threshold for p, v in zip(pooled, verdicts)])),
+            "citation_recall": alce.recall, "citation_precision": alce.precision}
+
+
+def evaluate(assistant: Assistant, items: list[EvalItem], adapter: str | None, reliability: bool) -> list[dict]:
+    out = []
+    for item in items:
+        answer = assistant.ask(item.question, SearchFilter(doc_ids=item.scope) if item.scope else None,
+                               adapter=adapter)
+        text = " ".join(CITATION.sub(" ", answer.text).split())
+        record = {"id": item.id, "answer": answer.text, "abstained": answer.abstained,
+                  "answerable": item.answerable, "timings": {k: round(v, 4) for k, v in answer.timings.items()}}
+        if item.answer:
+            record["token_f1"] = 0.0 if answer.abstained else metrics.token_f1(text, item.answer)
+            record["exact_match"] = 0.0 if answer.abstained else metrics.exact_match(text, item.answer)
+        if (item.label or "").lower() in DECISIONS:
+            record["predicted_label"] = None if answer.abstained else parse_decision(answer.text)
+            record["label_accuracy"] = float(record["predicted_label"] == item.label.lower())
+        if reliability:
+            record.update(faithfulness(assistant, answer))
+            record.update({f"generator_{k}": answer.checks[k] for k in ("citation_recall", "citation_precision")
+                           if not answer.abstained and k in answer.checks})
+        out.append(record)
+    return out
+
+
+def _abstention(name: str):
+    """The set statistic over rows (abstained, answerable); NaN where undefined (no abstention at all)."""
+    def statistic(rows: np.ndarray) -> float:
+        value = metrics.abstention(rows[:, 0] > 0.5, rows[:, 1] > 0.5)[name]
+        return NAN if value is None else value
+    return statistic
+
+
+def scores(records: list[dict], reliability: bool) -> dict[str, Metric]:
+    def column(name: str) -> np.ndarray:
+        return np.array([r.get(name, NAN) for r in records], float)
+
+    names = CORRECTNESS + (RELIABILITY if reliability else ())
+    out = {name: Metric(column(name)) for name in names if not np.isnan(column(name)).all()}
+    decisions = np.array([[r["abstained"], r["answerable"]] for r in records], float)
+    out["abstained"] = Metric(decisions[:, 0])
+    if not decisions[:, 1].all():  # abstention is only judged where some question has no answer
+        out["abstention_precision"] = Metric(decisions, _abstention("abstention_precision"))
+        out["abstention_recall"] = Metric(decisions, _abstention("abstention_recall"))
+    for stage in STAGES:
+        values = np.array([r["timings"].get(stage, NAN) for r in records], float)
+        if not np.isnan(values).all():
+            out[f"latency_{stage}_s"] = Metric(values, lower_is_better=True)
+    return out

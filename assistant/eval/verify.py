@@ -1,0 +1,64 @@
+"""`eval verify`: the verifier on labelled (claim, evidence, label) pairs — balanced accuracy (supported
+vs not, as bench/verify.py reports it, and over the three labels), per-label precision/recall, and how
+well P(supported) is calibrated (reliability curve, expected calibration error)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..reliability.datasets import LABELS, SUPPORTED
+from ..reliability.verifier import Verifier
+from . import metrics
+from .items import EvalItem
+from .shared import verify_label
+from .stats import Metric
+
+BATCH = 64
+
+
+def evaluate(verifier: Verifier, items: list[EvalItem]) -> list[dict]:
+    started = time.perf_counter()
+    verdicts = verifier.score_pairs([i.question for i in items], [list(i.evidence) or [" "] for i in items])
+    seconds = (time.perf_counter() - started) / max(len(items), 1)
+    return [{"id": i.id, "gold": verify_label(i), "label": v.label, "score": v.score, "latency_s": seconds}
+            for i, v in zip(items, verdicts)]
+
+
+def _binary(rows: np.ndarray) -> float:
+    supported = LABELS.index(SUPPORTED)
+    return metrics.balanced_accuracy(list(rows[:, 0] == supported), list(rows[:, 1] == supported))
+
+
+def _three_way(rows: np.ndarray) -> float:
+    return metrics.balanced_accuracy(list(rows[:, 0]), list(rows[:, 1]))
+
+
+def _per_label(label: str, which: str):
+    index = LABELS.index(label)
+
+    def statistic(rows: np.ndarray) -> float:
+        value = metrics.per_label(list(rows[:, 0]), list(rows[:, 1]), [index])[index]
+        return value[which] if which == "precision" or value["support"] else float("nan")
+    return statistic
+
+
+def scores(records: list[dict]) -> dict[str, Metric]:
+    rows = np.array([[LABELS.index(r["label"]), LABELS.index(r["gold"])] for r in records], float)
+    out = {"balanced_accuracy": Metric(rows, _binary), "balanced_accuracy_3way": Metric(rows, _three_way)}
+    for label in LABELS:
+        if (rows[:, 1] == LABELS.index(label)).any():
+            out[f"{label}_precision"] = Metric(rows, _per_label(label, "precision"))
+            out[f"{label}_recall"] = Metric(rows, _per_label(label, "recall"))
+    out["latency_s"] = Metric(np.array([r["latency_s"] for r in records], float), lower_is_better=True)
+    return out
+
+
+def calibration(records: list[dict]) -> dict:
+    """Reliability curve of P(supported) against the gold label, plus the scores by gold label."""
+    scores_ = [r["score"] for r in records]
+    curve = metrics.calibration_bins(scores_, [r["gold"] == SUPPORTED for r in records])
+    curve["by_label"] = {label: [r["score"] for r in records if r["gold"] == label] for label in LABELS}
+    curve["per_label"] = metrics.per_label([r["label"] for r in records], [r["gold"] for r in records], LABELS)
+    return curve

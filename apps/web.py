@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
+from pathlib import Path
 
 import gradio as gr
 
@@ -11,6 +13,7 @@ from assistant.kb import KnowledgeBase
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
 
+from .eval_tab import add_tab
 from .render import CSS, answer_html, sources_html
 
 # Clicking [n] highlights source n even where the browser does not scroll to the anchor by itself.
@@ -31,7 +34,8 @@ INTRO = ("### Domain assistant\nAnswers come only from the documents in this kno
          "is checked against the passage it cites; when the documents do not answer, it says so.")
 
 
-def build_app(assistant: Assistant) -> gr.Blocks:
+def build_app(assistant: Assistant, reports: str | Path | None = None) -> gr.Blocks:
+    """`reports`: a directory of `assistant eval` report folders, shown in an Evaluation tab."""
     stats = assistant.kb.stats()
     adapters = assistant.adapter_choices()
 
@@ -46,7 +50,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         gr.Markdown(INTRO)
         gr.Markdown(f"Knowledge base: `{stats['path']}` — {stats['documents']} documents, {stats['chunks']} passages.",
                     elem_id="kb-stats")
-        with gr.Row():
+        with gr.Tab("Ask") if reports else nullcontext(), gr.Row():
             with gr.Column(scale=3):
                 question = gr.Textbox(label="Question", placeholder="e.g. How long must invoices be paid within?",
                                       elem_id="question", lines=2, max_length=4000)
@@ -61,6 +65,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 sources = gr.HTML("", elem_id="sources-panel")
         button.click(ask, inputs=[question, adapter], outputs=[answer, sources])
         question.submit(ask, inputs=[question, adapter], outputs=[answer, sources])
+        if reports:
+            add_tab(reports)
     return app
 
 
@@ -70,15 +76,15 @@ def _default_adapter(assistant: Assistant) -> str:
 
 
 def serve(kb_path: str, settings: Settings | None = None, *, host: str = "127.0.0.1", port: int = 7860,
-          block: bool = True):
+          block: bool = True, reports: str | None = None):
     settings = settings or Settings.load()
     assistant = Assistant(KnowledgeBase(kb_path, settings))
     print("loading models …", file=sys.stderr)
     assistant.warm_up()
-    app = build_app(assistant)
+    app = build_app(assistant, reports)
     # One answer at a time: generation already uses every core; more requests wait in the queue.
     app.queue(default_concurrency_limit=1, max_size=64)
     print(f"serving {kb_path} on http://{host}:{port}", file=sys.stderr)
     app.launch(server_name=host, server_port=port, css=CSS, js=CLICK_JS, prevent_thread_lock=not block,
-               quiet=True, footer_links=[])
+               quiet=True, footer_links=[], allowed_paths=[str(Path(reports).resolve())] if reports else None)
     return app

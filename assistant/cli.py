@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=7860)
         p.add_argument("--adapter")
+        p.add_argument("--reports", metavar="DIR", help="show the `assistant eval` reports under DIR in an "
+                                                        "Evaluation tab")
     p = sub.add_parser("serve-model", help="serve the generator and its adapters as an OpenAI-compatible "
                                             "chat-completions API (each adapter under its own model name)")
     p.add_argument("--adapters", nargs="*", default=None,
@@ -257,7 +259,7 @@ def _read_batch(path: str, field: str) -> tuple[list[tuple[str, str]], int]:
 def _serve(args, settings: Settings) -> int:
     from apps.web import serve
 
-    serve(args.kb, settings, host=args.host, port=args.port)
+    serve(args.kb, settings, host=args.host, port=args.port, reports=args.reports)
     return EXIT_OK
 
 

@@ -124,7 +124,8 @@ def run(args, settings: Settings) -> int:
             "seconds": round(time.perf_counter() - started, 1),
             "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
     result = report.build({k: v for k, v in meta.items() if v is not None}, scores, args.seed)
-    notes = []
+    notes = ["Latency per stage is the mean over the questions that reached the stage (an abstention before "
+             "generation has no generate or check time)."] if args.what in ("qa", "answers") else []
     if limit and limit < total:
         notes.append(f"A fixed sample of {len(items)} of {total} questions; `--limit {min(total, limit * 10)}` "
                      f"(or `--limit 0` for all) extends it, reusing the results already in {out}.")
@@ -173,5 +174,12 @@ def _runner(args, variant: Variant) -> Runner:
     assistant = Assistant(kb)
     adapter = None if variant.option == "default" else variant.option
     full = args.what == "answers"
-    return Runner(config, lambda part: answers.evaluate(assistant, part, adapter, full),
-                  lambda records: answers.scores(records, full))
+
+    warmed: list[bool] = []
+
+    def compute(part):
+        if not warmed:  # loading the models is not answer latency; all cached: never loaded
+            assistant.warm_up()
+            warmed.append(True)
+        return answers.evaluate(assistant, part, adapter, full)
+    return Runner(config, compute, lambda records: answers.scores(records, full))

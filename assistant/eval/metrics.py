@@ -77,14 +77,15 @@ def abstention(abstained: Sequence[bool], answerable: Sequence[bool]) -> dict[st
 
 
 def per_label(predicted: Sequence[str], gold: Sequence[str], labels: Sequence[str]) -> dict[str, dict[str, float]]:
-    """Precision, recall and support per label (precision 0 for a label never predicted)."""
+    """Precision, recall, support (gold count) and predictions per label; precision is 0 for a label never
+    predicted (scikit-learn's zero_division=0), so check `predicted` where that matters."""
     pred, ref = np.asarray(predicted, object), np.asarray(gold, object)
     out = {}
     for label in labels:
         tp = int(np.sum((pred == label) & (ref == label)))
         npred, support = int(np.sum(pred == label)), int(np.sum(ref == label))
         out[label] = {"precision": tp / npred if npred else 0.0, "recall": tp / support if support else 0.0,
-                      "support": support}
+                      "support": support, "predicted": npred}
     return out
 
 

@@ -40,7 +40,8 @@ def _per_label(label: str, which: str):
 
     def statistic(rows: np.ndarray) -> float:
         value = metrics.per_label(list(rows[:, 0]), list(rows[:, 1]), [index])[index]
-        return value[which] if which == "precision" or value["support"] else float("nan")
+        # Undefined, not 0, in a resample that drew no such prediction (precision) or gold label (recall).
+        return value[which] if value["predicted" if which == "precision" else "support"] else float("nan")
     return statistic
 
 

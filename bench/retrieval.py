@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import runpy
 import sys
 import time
@@ -29,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from assistant.embeddings import Embedder  # noqa: E402
+from assistant.eval.metrics import mrr, ndcg, recall  # noqa: E402  (the same functions `assistant eval` uses)
 from assistant.fusion import FusionParams, rank, rrf  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from retrieval_quality import Candidates, DevSet, Query, candidates, cuad, medquad, pubmedqa  # noqa: E402
@@ -45,27 +45,13 @@ def judged(keys: Sequence[int], item_of: dict[int, str]) -> list[str]:
     return list(dict.fromkeys(item_of[k] for k in keys))
 
 
-def ndcg(items: Sequence[str], relevant: frozenset[str], k: int = NDCG_AT) -> float:
-    dcg = sum(1.0 / math.log2(i + 2) for i, item in enumerate(items[:k]) if item in relevant)
-    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(len(relevant), k)))
-    return dcg / ideal if ideal else 0.0
-
-
-def recall(items: Sequence[str], relevant: frozenset[str], k: int = RECALL_AT) -> float:
-    return len(relevant & set(items[:k])) / len(relevant) if relevant else 0.0
-
-
-def mrr(items: Sequence[str], relevant: frozenset[str]) -> float:
-    return next((1.0 / (i + 1) for i, item in enumerate(items) if item in relevant), 0.0)
-
-
 def evaluate(method: Method, dev: DevSet, cands: list[Candidates], which: list[int]) -> dict[str, float]:
     totals = {"ndcg@10": 0.0, "r@5": 0.0, "mrr": 0.0}
     for i in which:
         items = judged(method(cands[i], dev), dev.item_of)
         relevant = dev.queries[i].relevant
-        totals["ndcg@10"] += ndcg(items, relevant)
-        totals["r@5"] += recall(items, relevant)
+        totals["ndcg@10"] += ndcg(items, relevant, NDCG_AT)
+        totals["r@5"] += recall(items, relevant, RECALL_AT)
         totals["mrr"] += mrr(items, relevant)
     return {name: value / max(len(which), 1) for name, value in totals.items()}
 

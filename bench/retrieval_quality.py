@@ -15,13 +15,10 @@ and the source of assistant/query.py, so a change to the cleanup recomputes them
 
 from __future__ import annotations
 
-import ast
-import csv
 import hashlib
 import json
 import os
 import pickle
-import re
 import shutil
 import sys
 from dataclasses import dataclass, replace
@@ -34,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.embeddings import Embedder  # noqa: E402
+from assistant.eval.shared import cuad_clauses, cuad_descriptions, cuad_rows  # noqa: E402
 from assistant.fusion import Evidence, FusionParams, gather  # noqa: E402
 from assistant.kb import KnowledgeBase  # noqa: E402
 from assistant.query import FocusedQuery, focus_query  # noqa: E402
@@ -44,17 +42,6 @@ from connectors import FileConnector, MedQuADConnector, PubMedQAConnector  # noq
 SHARED = ROOT.parent / "shared" / "data"
 CACHE = Path(os.environ.get("BENCH_KB_CACHE", "/tmp/bench-kbs"))
 KB_VERSION = 1  # bump when the way documents are built here changes
-
-# CSV column → README category name, where the two spell it differently.
-_CUAD_ALIASES = {
-    "notice period to terminate renewal": "notice to terminate renewal",
-    "rofr/rofo/rofn": "right of first refusal, offer or negotiation (rofr/rofo/rofn)",
-    "price restrictions": "price restriction",
-    "affiliate license-licensor": "affiliate ip license-licensor",
-    "affiliate license-licensee": "affiliate ip license-licensee",
-    "unlimited/all-you-can-eat-license": "unlimited/all-you-can-eat license",
-}
-
 
 @dataclass(frozen=True)
 class Query:
@@ -160,20 +147,6 @@ def pubmedqa(settings: Settings, embedder: Embedder) -> DevSet:
                   f"{len(docs)} abstracts, {len(queries)} questions")
 
 
-def cuad_descriptions() -> dict[str, str]:
-    """Category name (lower-case) → description, from CUAD_v1_README.txt's category list."""
-    text = _need(SHARED / "cuad" / "CUAD_v1_README.txt").read_text(encoding="utf-8", errors="replace")
-    out, name = {}, None
-    for line in text.splitlines():
-        m = re.match(r"\s*(Category|Description):\s*(.+)", line)
-        if m and m.group(1) == "Category":
-            name = " ".join(m.group(2).split()).lower()
-        elif m and name and name != "category (incl. context and answer)":
-            out[name] = " ".join(m.group(2).split())
-            name = None
-    return out
-
-
 def _normalised(text: str) -> tuple[str, list[int]]:
     """`text` with whitespace runs collapsed to one space, and each kept character's original offset."""
     chars, offsets, space = [], [], True
@@ -192,9 +165,7 @@ def _normalised(text: str) -> tuple[str, list[int]]:
 def cuad(contracts: int, settings: Settings, embedder: Embedder) -> DevSet:
     folder = _need(SHARED / "cuad" / "full_contract_txt")
     descriptions = cuad_descriptions()
-    csv.field_size_limit(10**9)
-    with _need(SHARED / "cuad" / "master_clauses.csv").open(encoding="utf-8", newline="") as f:
-        rows = sorted(csv.DictReader(f), key=lambda r: r["Filename"])[:contracts]
+    rows = cuad_rows(contracts)
     docs: dict[str, Document] = {}
     for row in rows:
         path = folder / (row["Filename"].rsplit(".", 1)[0] + ".txt")
@@ -213,16 +184,9 @@ def cuad(contracts: int, settings: Settings, embedder: Embedder) -> DevSet:
         if doc is None:
             continue
         norm, offsets = _normalised(doc.text)
-        for column, raw in row.items():
-            if column == "Filename" or column.strip().endswith("Answer") or not raw or raw.strip() in ("", "[]"):
-                continue
-            name = column.strip().lower()
-            description = descriptions.get(_CUAD_ALIASES.get(name, name))
-            if description is None:
-                continue
+        for column, description, clauses in cuad_clauses(row, descriptions):
             relevant: set[str] = set()
-            for clause in ast.literal_eval(raw):
-                needle = " ".join(str(clause).split())
+            for needle in clauses:
                 at = norm.find(needle)
                 if not needle or at < 0:
                     missing += 1
@@ -236,7 +200,7 @@ def cuad(contracts: int, settings: Settings, embedder: Embedder) -> DevSet:
                         relevant.add(cid)
             if relevant:
                 queries.append(Query(qid=f"{doc.id}::{column}", text=description, relevant=frozenset(relevant),
-                                     group=name, scope=doc.id))
+                                     group=column.strip().lower(), scope=doc.id))
     id_of = {k: cid for k, cid, _, _, _ in table}
     return DevSet("cuad", kb, queries, id_of, {k: doc for k, _, doc, _, _ in table}, "legal",
                   f"{len(docs)} contracts, {len(queries)} (contract, category) queries; "

@@ -42,7 +42,8 @@ def add_tab(root: str | Path) -> None:
             refresh = gr.Button("Refresh", scale=1)
         text, images = load_report(root, choices[0] if choices else None)
         body = gr.Markdown(text, elem_id="report-body")
-        gallery = gr.Gallery(images, label="Plots", columns=2, height="auto", elem_id="report-plots")
+        gallery = gr.Gallery(images, label="Plots", columns=1, height="auto", object_fit="contain",
+                             elem_id="report-plots")
 
         def refreshed():
             names = report_folders(root)

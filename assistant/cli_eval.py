@@ -18,6 +18,7 @@ from .settings import Settings
 COMMANDS = ("retrieval", "qa", "verify", "answers")
 DEFAULT_LIMIT = {"qa": 5, "answers": 5}  # the generator takes ~5-20 s an answer on 2 CPU cores
 DEFAULT_VARIANT = {"retrieval": "hybrid"}
+RESULTS_VERSION = 2  # part of every cached result's key: bump when what a record holds changes
 
 
 def add_parser(sub) -> None:
@@ -150,7 +151,8 @@ class Runner:
 
 def _runner(args, variant: Variant) -> Runner:
     """What one configuration computes per question, and the key its cached results are stored under."""
-    config = {"command": args.what, "option": variant.option, "settings": repr(variant.settings)}
+    config = {"command": args.what, "option": variant.option, "settings": repr(variant.settings),
+              "version": RESULTS_VERSION}
     if args.what == "verify":
         from .eval import verify
         from .reliability.verifier import Verifier

@@ -59,7 +59,7 @@ def evaluate(assistant: Assistant, items: list[EvalItem], adapter: str | None, r
             record["label_accuracy"] = float(record["predicted_label"] == item.label.lower())
         if reliability:
             record.update(faithfulness(assistant, answer))
-            record.update({f"generator_{k}": answer.checks[k] for k in ("citation_recall", "citation_precision")
+            record.update({k: answer.checks[k] for k in ("generator_citation_recall", "generator_citation_precision")
                            if not answer.abstained and k in answer.checks})
         out.append(record)
     return out

@@ -102,6 +102,7 @@ def test_eval_answers_on_three_questions(tmp_path, demo_kb_path, capsys):
     assert summary["abstention_precision"]["value"] == 1.0 and summary["abstention_recall"]["value"] == 1.0
     assert summary["abstained"]["value"] == pytest.approx(1 / 3, abs=1e-3)
     assert 0.0 <= summary["faithfulness"]["value"] <= 1.0 and "citation_precision" in summary
+    assert 0.0 <= summary["generator_citation_recall"]["value"] <= 1.0
     assert 0.0 <= summary["token_f1"]["value"] <= 1.0
     assert summary["latency_generate_s"]["value"] > 0 and summary["latency_total_s"]["n"] == 3
     _figures(out, ["metrics.png", "distributions.png"])

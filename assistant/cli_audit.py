@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 from .errors import AssistantError
@@ -25,6 +26,9 @@ def add_parser(sub) -> None:
     p.add_argument("--user", help="only this user's records")
     p.add_argument("--limit", type=int, default=50, help="at most N records, newest first (default 50)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--feedback", metavar="OUT.jsonl",
+                   help="instead, export the feedback given on answers (latest per answer and user) as JSONL: "
+                        "question, answer, passages, rating, comment, model, adapter; '-' for standard output")
 
 
 def run(args, settings: Settings) -> int:
@@ -40,6 +44,8 @@ def run(args, settings: Settings) -> int:
         raise AssistantError(f"knowledge base {args.kb} does not exist; pass the --kb directory questions "
                              f"were asked of")
     log = AuditLog(audit_path(args.kb, settings.reliability.audit_path))
+    if args.feedback:
+        return _export_feedback(log, args)
     try:
         # "T" is how records store times; a space typed by the user means the same.
         records = log.read(since=args.since.replace(" ", "T") if args.since else None, user=args.user,
@@ -58,4 +64,20 @@ def run(args, settings: Settings) -> int:
         print(f"    verdicts: {verdicts}" + (f"  ·  quarantined: {', '.join(r.quarantined)}" if r.quarantined else ""))
     if not records:
         print("no records match")
+    return 0
+
+
+def _export_feedback(log, args) -> int:
+    try:
+        rows = log.feedback(since=args.since.replace(" ", "T") if args.since else None)
+    finally:
+        log.close()
+    lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if args.feedback == "-":
+        sys.stdout.write(lines)
+    else:
+        Path(args.feedback).write_text(lines, encoding="utf-8")
+        up = sum(r["rating"] > 0 for r in rows)
+        down = sum(r["rating"] < 0 for r in rows)
+        print(f"{len(rows)} feedback records ({up} up, {down} down) written to {args.feedback}")
     return 0

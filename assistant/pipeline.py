@@ -81,8 +81,14 @@ class Assistant:
         answer = self.guard.apply(answer, hits)
         answer.timings["total"] = time.perf_counter() - started
         if self.audit is not None:
-            self.audit.record(answer, retrieved, user)
+            answer.audit_id = self.audit.record(answer, retrieved, user)
         return answer
+
+    def feedback(self, answer: Answer, rating: int, comment: str = "", user: str | None = None) -> int:
+        """Stores thumbs up (1) / down (-1) / comment only (0) beside the answer's audit record."""
+        if self.audit is None:
+            raise AssistantError("feedback is stored in the audit log, which is off; set [reliability] audit = true")
+        return self.audit.add_feedback(answer, rating, comment, user)
 
     def _min_relevance(self, hits: list[Hit]) -> float:
         """The abstention gate of the domain most hits belong to (fitted per domain, see settings)."""

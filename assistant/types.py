@@ -156,6 +156,7 @@ class Answer:
     # ALCE citation recall/precision of the shown answer and of the generator's own citations, and
     # self-consistency when measured
     checks: dict[str, float] = field(default_factory=dict)
+    audit_id: int | None = None  # its record in the audit log, which feedback refers to
 
 
 @runtime_checkable

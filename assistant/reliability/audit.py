@@ -25,7 +25,7 @@ from typing import Any, Sequence
 from ..errors import AssistantError
 from ..types import Answer, Hit
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the feedback table
 DEFAULT_NAME = "audit.sqlite"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -50,8 +50,25 @@ CREATE TRIGGER IF NOT EXISTS answers_no_update BEFORE UPDATE ON answers
 BEGIN SELECT RAISE(ABORT, 'audit log is append-only: UPDATE refused'); END;
 CREATE TRIGGER IF NOT EXISTS answers_no_delete BEFORE DELETE ON answers
 BEGIN SELECT RAISE(ABORT, 'audit log is append-only: DELETE refused'); END;
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    answer_id INTEGER NOT NULL REFERENCES answers(id),
+    time_utc TEXT NOT NULL,
+    user TEXT,
+    rating INTEGER NOT NULL CHECK (rating IN (-1, 0, 1)),
+    comment TEXT NOT NULL,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    passages TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feedback_answer ON feedback(answer_id);
+CREATE TRIGGER IF NOT EXISTS feedback_no_update BEFORE UPDATE ON feedback
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS feedback_no_delete BEFORE DELETE ON feedback
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only: DELETE refused'); END;
 """
 _JSON_COLUMNS = ("retrieved", "verdicts", "quarantined")
+MAX_COMMENT = 4000
 
 
 class AuditError(AssistantError):
@@ -120,7 +137,7 @@ class AuditLog:
                latency_s: float | None = None) -> int:
         """Appends the answer's record; returns its id."""
         row = {
-            "time_utc": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "time_utc": _now(),
             "user": user,
             "question_sha256": question_hash(answer.question),
             "question": answer.question if self.store_questions else None,
@@ -161,11 +178,53 @@ class AuditLog:
             rows = conn.execute(sql, (*params, limit)).fetchall()
         return [_record(dict(r)) for r in rows]
 
+    def add_feedback(self, answer: Answer, rating: int, comment: str = "", user: str | None = None) -> int:
+        """Thumbs up (1) / down (-1) / comment only (0) on an answer already recorded (`answer.audit_id`).
+        Unlike the answer record, feedback keeps the question, the answer shown and its passages' text:
+        the person chose to send it, and it is the raw material for the next adapter. A later feedback
+        on the same answer is appended, not overwritten; the export keeps the latest."""
+        if answer.audit_id is None:
+            raise AuditError("feedback needs an answer recorded in the audit log (answer.audit_id is None); "
+                             "enable [reliability] audit")
+        if rating not in (-1, 0, 1):
+            raise AuditError(f"feedback rating: expected 1 (up), -1 (down) or 0 (comment only), found {rating!r}")
+        if len(comment) > MAX_COMMENT:
+            raise AuditError(f"feedback comment: expected at most {MAX_COMMENT} characters, found {len(comment)}")
+        passages = [{"n": c.n, "id": c.chunk.id, "title": c.chunk.title, "text": c.chunk.text}
+                    for c in answer.citations]
+        row = (answer.audit_id, _now(), user, rating, comment, answer.question, answer.text, json.dumps(passages))
+        with self._lock:
+            try:
+                return int(self._connect(create=True).execute(
+                    "INSERT INTO feedback (answer_id, time_utc, user, rating, comment, question, answer, passages) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row).lastrowid)
+            except sqlite3.Error as e:
+                raise AuditError(f"audit log {self.path}: could not append feedback ({e}); expected a writable "
+                                 f"SQLite file") from e
+
+    def feedback(self, since: str | None = None, latest_only: bool = True) -> list[dict[str, Any]]:
+        """Oldest first, each with the answer's model and adapter; `latest_only`: one per answer and user."""
+        sql = ("SELECT f.*, a.model, a.adapter FROM feedback f JOIN answers a ON a.id = f.answer_id"
+               + (" WHERE f.time_utc >= ?" if since else "") + " ORDER BY f.id")
+        with self._lock:
+            conn = self._connect(create=False)
+            conn.row_factory = sqlite3.Row
+            rows = [dict(r) for r in conn.execute(sql, (since,) if since else ()).fetchall()]
+        for row in rows:
+            row["passages"] = json.loads(row["passages"])
+        if latest_only:
+            rows = list({(r["answer_id"], r["user"]): r for r in rows}.values())
+        return rows
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def _record(row: dict[str, Any]) -> AuditRecord:

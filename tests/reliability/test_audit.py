@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from assistant.reliability.audit import SCHEMA_VERSION, AuditError, AuditLog
-from assistant.types import Answer, Chunk, Hit, QuarantinedHit, SentenceCheck
+from assistant.types import Answer, Chunk, Citation, Hit, QuarantinedHit, SentenceCheck
 
 
 def _hit(i):
@@ -103,3 +103,58 @@ def test_audit_command_json_shape_filters_and_errors(tmp_path):
     assert bad.returncode == 2 and "--since expects" in bad.stderr
     missing = _cli("--kb", tmp_path / "empty-kb-dir-missing")
     assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+def _cited_answer(audit_id):
+    chunk = Chunk("chunk-1", "doc-1", "Take 500 mg twice daily.", 0, 24, title="Dosing")
+    answer = _answer()
+    answer.citations.append(Citation(1, chunk))
+    answer.audit_id = audit_id
+    return answer
+
+
+def test_feedback_is_appended_beside_the_answer_and_exported_latest_first(tmp_path):
+    path = tmp_path / "audit.sqlite"
+    log = AuditLog(path)
+    answer = _cited_answer(log.record(_answer(), [_hit(1)], user="nurse"))
+    log.add_feedback(answer, -1, "wrong dose", user="nurse")
+    log.add_feedback(answer, 1, "fine after all", user="nurse")
+    log.add_feedback(answer, 0, "needs the source year", user="doctor")
+    rows = log.feedback()
+    assert [(r["user"], r["rating"], r["comment"]) for r in rows] == [("nurse", 1, "fine after all"),
+                                                                     ("doctor", 0, "needs the source year")]
+    assert rows[0]["question"] == "What is the dose for Jane Doe?" and rows[0]["answer"] == "Take 500 mg [1]."
+    assert rows[0]["passages"] == [{"n": 1, "id": "chunk-1", "title": "Dosing", "text": "Take 500 mg twice daily."}]
+    assert rows[0]["model"] == "SmolLM2" and rows[0]["adapter"] == "med"
+    assert len(log.feedback(latest_only=False)) == 3
+    with pytest.raises(AuditError, match="rating"):
+        log.add_feedback(answer, 5)
+    with pytest.raises(AuditError, match="audit_id is None"):
+        log.add_feedback(_cited_answer(None), 1)
+    log.close()
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        sqlite3.connect(path).execute("UPDATE feedback SET rating = 1")
+    out = tmp_path / "feedback.jsonl"
+    done = subprocess.run([sys.executable, "-m", "assistant.cli", "audit", "--kb", str(tmp_path), "--feedback",
+                           str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "2 feedback records (1 up, 0 down)" in done.stdout
+    exported = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [e["comment"] for e in exported] == ["fine after all", "needs the source year"]
+
+
+def test_a_version_1_log_gains_the_feedback_table_and_keeps_its_records(tmp_path):
+    path = tmp_path / "audit.sqlite"
+    log = AuditLog(path)
+    first = log.record(_answer(), [_hit(1)])
+    log.close()
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE feedback")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    log = AuditLog(path)
+    assert [r.id for r in log.read()] == [first]
+    log.add_feedback(_cited_answer(first), 1)
+    assert len(log.feedback()) == 1
+    log.close()

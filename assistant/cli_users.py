@@ -1,0 +1,56 @@
+"""`assistant users add | groups | key | list | remove --file USERS.json`: the users file the web page's
+login and the API's keys read. Kept apart from cli.py, which only registers the command."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+
+from .errors import AssistantError
+from .settings import Settings
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("users", help="manage web/API users: passwords, ACL groups, API keys")
+    p.add_argument("--file", required=True, help="users JSON file (created if missing; keep it private)")
+    u = p.add_subparsers(dest="users_command", required=True)
+    q = u.add_parser("add", help="add a user or reset their password and groups")
+    q.add_argument("name")
+    q.add_argument("--group", action="append", default=[], metavar="G", help="ACL group (repeatable)")
+    q.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    q = u.add_parser("groups", help="replace a user's groups")
+    q.add_argument("name")
+    q.add_argument("--group", action="append", default=[], metavar="G")
+    q = u.add_parser("key", help="issue an API key for a user (printed once; only its digest is stored)")
+    q.add_argument("name")
+    u.add_parser("list", help="users and their groups")
+    q = u.add_parser("remove", help="delete a user and their API keys")
+    q.add_argument("name")
+
+
+def run(args, settings: Settings) -> int:
+    from .users import UserStore
+
+    store = UserStore(args.file)
+    command = args.users_command
+    if command == "add":
+        if args.password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = getpass.getpass(f"password for {args.name}: ")
+            if password != getpass.getpass("again: "):
+                raise AssistantError("the two passwords differ; nothing changed")
+        user = store.add(args.name, password, args.group)
+        print(f"{user.name}: groups {', '.join(user.groups) or '(none: public documents only)'}")
+    elif command == "groups":
+        user = store.set_groups(args.name, args.group)
+        print(f"{user.name}: groups {', '.join(user.groups) or '(none: public documents only)'}")
+    elif command == "key":
+        print(store.new_api_key(args.name))
+    elif command == "list":
+        print(json.dumps([{"name": u.name, "groups": list(u.groups)} for u in store.users()]))
+    elif command == "remove":
+        store.remove(args.name)
+        print(f"removed {args.name}")
+    return 0

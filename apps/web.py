@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from contextlib import nullcontext
 from pathlib import Path
 
 import gradio as gr
 
 from assistant.errors import AssistantError
-from assistant.kb import KnowledgeBase
 from assistant.pipeline import Assistant
-from assistant.settings import Settings
+from assistant.users import UserStore
 
 from .eval_tab import add_tab
-from .render import CSS, answer_html, sources_html
+from .render import answer_html, sources_html
 
 # Clicking [n] highlights source n even where the browser does not scroll to the anchor by itself.
 CLICK_JS = """
@@ -34,14 +32,19 @@ INTRO = ("### Domain assistant\nAnswers come only from the documents in this kno
          "is checked against the passage it cites; when the documents do not answer, it says so.")
 
 
-def build_app(assistant: Assistant, reports: str | Path | None = None) -> gr.Blocks:
-    """`reports`: a directory of `assistant eval` report folders, shown in an Evaluation tab."""
+def build_app(assistant: Assistant, reports: str | Path | None = None, users: UserStore | None = None) -> gr.Blocks:
+    """`reports`: a directory of `assistant eval` report folders, shown in an Evaluation tab. `users`: when
+    given, the page is behind a login (see apps/server.py) and each request runs under the user's groups."""
     stats = assistant.kb.stats()
     adapters = assistant.adapter_choices()
 
-    def ask(question: str, adapter: str | None = None):
+    def ask(question: str, adapter: str | None = None, request: gr.Request = None):
+        user = users.get(request.username) if users and request is not None and request.username else None
+        if users is not None and user is None:
+            raise gr.Error("Sign in first: this page answers only for known users.")
         try:
-            answer = assistant.ask(question, adapter=adapter)
+            answer = assistant.ask(question, filters=user.filters() if user else None, adapter=adapter,
+                                   user=user.name if user else None)
         except AssistantError as exc:
             raise gr.Error(str(exc)) from None
         return answer_html(answer), sources_html(answer)
@@ -73,18 +76,3 @@ def build_app(assistant: Assistant, reports: str | Path | None = None) -> gr.Blo
 def _default_adapter(assistant: Assistant) -> str:
     default = getattr(assistant.generator, "default", None)
     return default if default in assistant.adapter_choices() or default == "base" else "auto"
-
-
-def serve(kb_path: str, settings: Settings | None = None, *, host: str = "127.0.0.1", port: int = 7860,
-          block: bool = True, reports: str | None = None):
-    settings = settings or Settings.load()
-    assistant = Assistant(KnowledgeBase(kb_path, settings))
-    print("loading models …", file=sys.stderr)
-    assistant.warm_up()
-    app = build_app(assistant, reports)
-    # One answer at a time: generation already uses every core; more requests wait in the queue.
-    app.queue(default_concurrency_limit=1, max_size=64)
-    print(f"serving {kb_path} on http://{host}:{port}", file=sys.stderr)
-    app.launch(server_name=host, server_port=port, css=CSS, js=CLICK_JS, prevent_thread_lock=not block,
-               quiet=True, footer_links=[], allowed_paths=[str(Path(reports).resolve())] if reports else None)
-    return app

@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--adapter")
         p.add_argument("--reports", metavar="DIR", help="show the `assistant eval` reports under DIR in an "
                                                         "Evaluation tab")
+        p.add_argument("--users", metavar="FILE", help="users file (`assistant users`): the page asks for a login, "
+                                                       "the API for a key, and each user sees only their groups' "
+                                                       "documents. Without it: no login and no ACL check")
     p = sub.add_parser("serve-model", help="serve the generator and its adapters as an OpenAI-compatible "
                                             "chat-completions API (each adapter under its own model name)")
     p.add_argument("--adapters", nargs="*", default=None,
@@ -258,9 +261,9 @@ def _read_batch(path: str, field: str) -> tuple[list[tuple[str, str]], int]:
 
 
 def _serve(args, settings: Settings) -> int:
-    from apps.web import serve
+    from apps.server import serve
 
-    serve(args.kb, settings, host=args.host, port=args.port, reports=args.reports)
+    serve(args.kb, settings, host=args.host, port=args.port, reports=args.reports, users=args.users)
     return EXIT_OK
 
 

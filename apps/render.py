@@ -33,6 +33,17 @@ a.cite { font-weight: 600; text-decoration: none; color: #1565c0; cursor: pointe
 .source.quarantined { border-color: #e65100; background: #fff3e0; }
 .source .src-flag { color: #e65100; font-size: 0.8rem; font-weight: 600; }
 .notice { color: #5d4037; font-size: 0.85rem; margin-top: 0.5rem; font-style: italic; }
+.source mark.support { background: #fff176; padding: 0 0.1rem; border-radius: 2px; }
+.turn { margin-bottom: 1.1rem; }
+.turn .asked { background: #f1f3f4; border-radius: 10px; padding: 0.4rem 0.7rem; margin-bottom: 0.4rem;
+               font-weight: 600; display: inline-block; }
+.turn .searched { color: #666; font-size: 0.78rem; margin: -0.2rem 0 0.3rem 0; }
+.turn.past .answer-box { font-size: 0.95rem; }
+.turn details.past-sources summary { color: #1565c0; cursor: pointer; font-size: 0.85rem; }
+.draft { border: 1px dashed #90a4ae; border-radius: 6px; padding: 0.5rem 0.7rem; }
+.draft .stage { color: #37474f; font-size: 0.85rem; font-weight: 600; }
+.draft .draft-text { color: #546e7a; white-space: pre-wrap; margin-top: 0.3rem; }
+.empty-chat { color: #666; }
 """
 
 LEGEND = ('<div class="legend">Each sentence is checked against the passages it cites: '
@@ -46,17 +57,20 @@ def _e(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def answer_html(answer: Answer) -> str:
+def answer_html(answer: Answer, scope: str = "") -> str:
+    """`scope` prefixes the element ids (`answer`, and `src-n` its [n] point at), so several answers on
+    one page each point at their own sources; sources_html takes the same `scope`."""
     notice = f'<div class="notice" id="notice">{_e(answer.notice)}</div>' if answer.notice else ""
     if answer.abstained:
         why = f" ({_e(answer.abstain_reason)})" if answer.abstain_reason else ""
-        return (f'<div class="answer-box" id="answer"><span class="sentence abstained">{_e(answer.text)}'
+        return (f'<div class="answer-box" id="{scope}answer"><span class="sentence abstained">{_e(answer.text)}'
                 '<span class="badge abstained">not in the sources</span></span>'
                 f'<div class="meta">No passage in the knowledge base answers this question{why}; the closest '
                 f'passages are listed on the right for you to check.</div>{notice}</div>')
     parts = []
     for s in (s for s in answer.sentences if s.verdict in SHOWN_VERDICTS):
-        cites = "".join(f' <a class="cite" href="#src-{n}" data-n="{n}">[{n}]</a>' for n in s.citations)
+        cites = "".join(f' <a class="cite" href="#{scope}src-{n}" data-target="{scope}src-{n}">[{n}]</a>'
+                        for n in s.citations)
         note = f'<span class="note">({_e(s.note)})</span>' if s.note else ""
         parts.append(f'<span class="sentence {s.verdict}" data-verdict="{s.verdict}">{_e(s.text)}{cites}'
                      f'<span class="badge {s.verdict}">{s.verdict}</span>{note}</span>')
@@ -71,12 +85,13 @@ def answer_html(answer: Answer) -> str:
             f'sentences supported · {answer.timings.get("total", 0):.1f} s'
             + (f' · adapter <span class="adapter">{_e(answer.adapter)}</span>' if answer.adapter else "")
             + (f' · escalated to <span class="model">{_e(answer.model)}</span>' if answer.escalated else "") + '</div>')
-    return f'<div class="answer-box" id="answer">{"".join(parts)}{meta}{notice}</div>{LEGEND}'
+    return f'<div class="answer-box" id="{scope}answer">{"".join(parts)}{meta}{notice}</div>'
 
 
-def sources_html(answer: Answer) -> str:
+def sources_html(answer: Answer, support: dict[int, list[str]] | None = None, scope: str = "") -> str:
+    """`support`: citation n → the passage sentences to highlight (apps/evidence.py)."""
     # Quarantined passages are shown, flagged with the reasons, so the user knows what was withheld.
-    flagged = "".join(_source(f"quarantined-{i}", "⚠", q.hit.chunk, q.hit, q.reasons)
+    flagged = "".join(_source(f"{scope}quarantined-{i}", "⚠", q.hit.chunk, q.hit, q.reasons)
                       for i, q in enumerate(answer.quarantined, 1))
     if flagged:
         flagged = ('<div class="src-title">Withheld from the model: these passages contain instructions '
@@ -84,14 +99,16 @@ def sources_html(answer: Answer) -> str:
     if answer.abstained:
         if not answer.closest:
             return f'<div class="sources"><em>The knowledge base has no usable passages.</em>{flagged}</div>'
-        items = "".join(_source(f"closest-{i}", f"{i}.", h.chunk, h) for i, h in enumerate(answer.closest, 1))
+        items = "".join(_source(f"{scope}closest-{i}", f"{i}.", h.chunk, h) for i, h in enumerate(answer.closest, 1))
         return (f'<div class="sources"><div class="src-title">Closest passages (not used in an answer)</div>{items}'
                 f'{flagged}</div>')
-    items = "".join(_source(f"src-{c.n}", f"[{c.n}]", c.chunk) for c in answer.citations)
+    items = "".join(_source(f"{scope}src-{c.n}", f"[{c.n}]", c.chunk, marks=(support or {}).get(c.n, ()))
+                    for c in answer.citations)
     return f'<div class="sources">{items}{flagged}</div>'
 
 
-def _source(elem_id: str, label: str, chunk, hit: Hit | None = None, reasons: tuple[str, ...] = ()) -> str:
+def _source(elem_id: str, label: str, chunk, hit: Hit | None = None, reasons: tuple[str, ...] = (),
+            marks=()) -> str:
     where = " · ".join(_e(p) for p in (chunk.title, chunk.locator.label()) if p)
     score = f" · relevance {hit.relevance:.2f}" if hit else ""
     text = re.sub(r"\n{3,}", "\n\n", chunk.text.strip())
@@ -99,4 +116,25 @@ def _source(elem_id: str, label: str, chunk, hit: Hit | None = None, reasons: tu
     flag = f'<div class="src-flag">flagged: {_e("; ".join(reasons))}</div>' if reasons else ""
     kind = "source quarantined" if reasons else "source"
     return (f'<div class="{kind}" id="{elem_id}"><div class="src-head">{_e(label)} {where}</div>'
-            f'<div class="src-doc">{_e(chunk.doc_id)}{score}</div>{flag}<blockquote>{_e(text)}</blockquote></div>')
+            f'<div class="src-doc">{_e(chunk.doc_id)}{score}</div>{flag}<blockquote>{_highlight(text, marks)}'
+            '</blockquote></div>')
+
+
+def _highlight(text: str, sentences) -> str:
+    """`text` escaped, with each of `sentences` found in it wrapped in <mark>; matched ignoring
+    whitespace, since the passage shown has its blank lines and heading marks tidied."""
+    spans = []
+    for sentence in sentences:
+        words = re.sub(r"^#{1,6}[ \t]+", "", sentence.strip()).split()
+        m = re.search(r"\s+".join(map(re.escape, words)), text) if words else None
+        if m:
+            spans.append(m.span())
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        if start < pos:  # overlaps the previous mark: extend it instead
+            start = pos
+        if end <= start:
+            continue
+        out += [_e(text[pos:start]), f'<mark class="support">{_e(text[start:end])}</mark>']
+        pos = end
+    return "".join(out) + _e(text[pos:])

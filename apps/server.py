@@ -15,7 +15,8 @@ from assistant.settings import Settings
 from assistant.users import UserStore
 
 
-def create_server(assistant: Assistant, users: UserStore | None = None, reports: str | Path | None = None):
+def create_server(assistant: Assistant, users: UserStore | None = None, reports: str | Path | None = None,
+                  kb_root: str | Path | None = None):
     import gradio as gr
     from fastapi import FastAPI
 
@@ -30,7 +31,7 @@ def create_server(assistant: Assistant, users: UserStore | None = None, reports:
         stats = assistant.kb.stats()
         return {"status": "ok", "documents": stats["documents"], "chunks": stats["chunks"]}
 
-    page = build_app(assistant, reports, users)
+    page = build_app(assistant, reports, users, kb_root)
     # One answer at a time: generation already uses every core; more requests wait in the queue.
     page.queue(default_concurrency_limit=1, max_size=64)
     auth = (lambda name, password: users.authenticate(name, password) is not None) if users else None
@@ -40,7 +41,7 @@ def create_server(assistant: Assistant, users: UserStore | None = None, reports:
 
 
 def serve(kb_path: str, settings: Settings | None = None, *, host: str = "127.0.0.1", port: int = 7860,
-          reports: str | None = None, users: str | None = None) -> None:
+          reports: str | None = None, users: str | None = None, kb_root: str | None = None) -> None:
     import uvicorn
 
     settings = settings or Settings.load()
@@ -51,6 +52,6 @@ def serve(kb_path: str, settings: Settings | None = None, *, host: str = "127.0.
     assistant = Assistant(KnowledgeBase(kb_path, settings))
     print("loading models …", file=sys.stderr)
     assistant.warm_up()
-    app = create_server(assistant, store, reports)
+    app = create_server(assistant, store, reports, kb_root)
     print(f"serving {kb_path} on http://{host}:{port} (API under /v1, docs at /docs)", file=sys.stderr)
     uvicorn.run(app, host=host, port=port, log_level="warning")

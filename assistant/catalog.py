@@ -60,6 +60,7 @@ class DocumentRecord:
     content_hash: str
     chunk_count: int
     ingested_at: str
+    acl: tuple[str, ...] = ()  # groups allowed to see it; empty means everyone
 
 
 class Catalog:
@@ -154,10 +155,14 @@ class Catalog:
         self._allowed[key] = (version, keys)
         return keys
 
-    def documents(self) -> list[DocumentRecord]:
+    def documents(self, filters: SearchFilter | None = None) -> list[DocumentRecord]:
+        """Every document, or those `filters` permits (the same condition searches use, so a caller's
+        document list never names a document its searches could not return)."""
+        where, params = filter_condition(filters) if filters is not None else ("1", [])
         rows = self.conn.execute(
-            "SELECT id, title, source, domain, content_hash, chunk_count, ingested_at FROM documents ORDER BY id")
-        return [DocumentRecord(*r) for r in rows]
+            "SELECT d.id, d.title, d.source, d.domain, d.content_hash, d.chunk_count, d.ingested_at, d.acl "
+            f"FROM documents d WHERE {where} ORDER BY d.id", params)
+        return [DocumentRecord(*r[:7], acl=tuple(json.loads(r[7]))) for r in rows]
 
     def counts(self) -> tuple[int, int]:
         docs = self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]

@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--users", metavar="FILE", help="users file (`assistant users`): the page asks for a login, "
                                                        "the API for a key, and each user sees only their groups' "
                                                        "documents. Without it: no login and no ACL check")
+        p.add_argument("--kb-root", metavar="DIR", help="folder of knowledge bases the page offers (and creates "
+                                                        "new ones in) besides --kb; default: the folder holding --kb")
     p = sub.add_parser("serve-model", help="serve the generator and its adapters as an OpenAI-compatible "
                                             "chat-completions API (each adapter under its own model name)")
     p.add_argument("--adapters", nargs="*", default=None,
@@ -263,7 +265,8 @@ def _read_batch(path: str, field: str) -> tuple[list[tuple[str, str]], int]:
 def _serve(args, settings: Settings) -> int:
     from apps.server import serve
 
-    serve(args.kb, settings, host=args.host, port=args.port, reports=args.reports, users=args.users)
+    serve(args.kb, settings, host=args.host, port=args.port, reports=args.reports, users=args.users,
+          kb_root=args.kb_root)
     return EXIT_OK
 
 

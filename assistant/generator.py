@@ -146,6 +146,11 @@ class TransformersGenerator:
         self.resolve_adapter(adapter, hits)
         return self.complete(build_messages(question, hits, self.config.max_source_chars))
 
+    def generate_stream(self, question: str, hits: Sequence[Hit], adapter: str | None = None) -> Iterator[str]:
+        """generate()'s text in pieces as they are produced (joined and stripped, the same text)."""
+        self.resolve_adapter(adapter, hits)
+        yield from self.stream(build_messages(question, hits, self.config.max_source_chars))
+
     def complete(self, messages: list[dict[str, str]], max_new_tokens: int | None = None) -> str:
         """The answer to a chat; `max_new_tokens` (capped by the config's) limits this request only."""
         import torch

@@ -3,9 +3,11 @@ escalate if configured) → output guard → audit → Answer."""
 
 from __future__ import annotations
 
+import copy
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Callable
 
 from .errors import AssistantError
 from .generator import AUTO, BASE, make_generator
@@ -23,6 +25,10 @@ from .types import (ABSTAIN_NO_PASSAGE, ABSTAIN_UNVERIFIED, SHOWN_VERDICTS, Answ
                     SearchFilter)
 
 MAX_QUESTION_CHARS = 4000
+# `ask(on_event=...)` is told each stage as it starts, and each piece of the generator's text as it is
+# produced (the text is unchecked until EVENT_CHECKING is over: show it as a draft, never as the answer).
+EVENT_GENERATING, EVENT_TEXT, EVENT_CHECKING = "generating", "text", "checking"
+Listener = Callable[[str, str], None]
 
 
 class Assistant:
@@ -50,6 +56,18 @@ class Assistant:
         self.checker.scorer.warm_up()
         self.generator.warm_up()
 
+    def for_kb(self, kb: KnowledgeBase) -> "Assistant":
+        """An assistant over another knowledge base sharing this one's models (generator, verifier,
+        reranker), so one process can serve several KBs without loading the models again. Its audit log
+        is the other KB's own."""
+        other = copy.copy(self)
+        other.kb = kb
+        other.retriever = HybridRetriever(kb, self.settings.retrieval)
+        other.retriever.reranker = self.retriever.reranker
+        config = self.settings.reliability
+        other.audit = AuditLog(audit_path(kb.path, config.audit_path), config.audit_questions) if config.audit else None
+        return other
+
     def search(self, query: str, k: int | None = None, filters: SearchFilter | None = None) -> list[Hit]:
         return self.retriever.search(_clean(query), k, filters)
 
@@ -59,11 +77,11 @@ class Assistant:
         return choices() if choices else []
 
     def ask(self, question: str, filters: SearchFilter | None = None, adapter: str | None = None,
-            user: str | None = None) -> Answer:
+            user: str | None = None, on_event: Listener | None = None) -> Answer:
         """`filters` (metadata, and the caller's ACL groups) restrict the passages retrieved, so a
         passage the caller may not see never reaches the generator, the citations or `closest`.
         `adapter`: a loaded adapter's name, "auto" (by the domain of the hits) or "base"; None = the
-        configured default. `user`: who asked, for the audit log."""
+        configured default. `user`: who asked, for the audit log. `on_event(kind, text)`: see EVENT_*."""
         question = _clean(question)
         timings: dict[str, float] = {}
         started = time.perf_counter()
@@ -77,7 +95,7 @@ class Assistant:
         else:
             # A passage far less relevant than the best one mostly invites the small model to wander off.
             hits = [h for h in hits if h.relevance >= best - self.settings.retrieval.context_margin]
-            answer = self._answer(question, hits, adapter, timings, quarantined)
+            answer = self._answer(question, hits, adapter, timings, quarantined, on_event)
         answer = self.guard.apply(answer, hits)
         answer.timings["total"] = time.perf_counter() - started
         if self.audit is not None:
@@ -100,10 +118,14 @@ class Assistant:
         return screen_hits(hits) if self.settings.reliability.injection_screening else (hits, [])
 
     def _answer(self, question: str, hits: list[Hit], adapter: str | None, timings: dict[str, float],
-                quarantined: list[QuarantinedHit]) -> Answer:
+                quarantined: list[QuarantinedHit], on_event: Listener | None = None) -> Answer:
         t = time.perf_counter()
-        chosen, raw = self._generate(question, hits, adapter)
+        if on_event is not None:
+            on_event(EVENT_GENERATING, "")
+        chosen, raw = self._generate(question, hits, adapter, on_event)
         timings["generate"] = time.perf_counter() - t
+        if on_event is not None:
+            on_event(EVENT_CHECKING, "")
         t = time.perf_counter()
         result = self.checker.check(question, raw, hits)
         timings["check"] = time.perf_counter() - t
@@ -127,7 +149,8 @@ class Assistant:
                       adapter=chosen, quarantined=quarantined, escalated=escalated, model=model,
                       abstain_reason=ABSTAIN_UNVERIFIED if result.abstained else "", checks=checks)
 
-    def _generate(self, question: str, hits: list[Hit], adapter: str | None) -> tuple[str | None, str]:
+    def _generate(self, question: str, hits: list[Hit], adapter: str | None,
+                  on_event: Listener | None = None) -> tuple[str | None, str]:
         resolve = getattr(self.generator, "resolve_adapter", None)
         if resolve is None:  # a user's own Generator without adapters
             if adapter not in (None, AUTO, BASE):
@@ -136,9 +159,16 @@ class Assistant:
             return None, self.generator.generate(question, hits)
         chosen = resolve(adapter, hits)  # validates the request even where there is nothing to choose
         name = None if chosen == BASE else chosen
-        if not self.adapter_choices():  # one model: plain generate(question, hits), as any Generator has
-            return name, self.generator.generate(question, hits)
-        return name, self.generator.generate(question, hits, adapter=chosen)
+        kwargs = {"adapter": chosen} if self.adapter_choices() else {}
+        streaming = getattr(self.generator, "generate_stream", None)
+        if on_event is not None and streaming is not None:
+            pieces = []
+            for piece in streaming(question, hits, **kwargs):
+                pieces.append(piece)
+                on_event(EVENT_TEXT, piece)
+            return name, "".join(pieces).strip()
+        # one model: plain generate(question, hits), as any Generator has
+        return name, self.generator.generate(question, hits, **kwargs)
 
 
 def audit_path(kb_path: str | Path, configured: str = "") -> Path:

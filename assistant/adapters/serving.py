@@ -144,6 +144,11 @@ class AdapterGenerator(TransformersGenerator):
         return self.complete(build_messages(question, hits, self.config.max_source_chars),
                              adapter=None if chosen == BASE else chosen)
 
+    def generate_stream(self, question: str, hits: Sequence[Hit], adapter: str | None = None) -> Iterator[str]:
+        chosen = self.resolve_adapter(adapter, hits)
+        yield from self.stream(build_messages(question, hits, self.config.max_source_chars),
+                               adapter=None if chosen == BASE else chosen)
+
     def complete(self, messages: list[dict[str, str]], adapter: str | None = None,
                  max_new_tokens: int | None = None) -> str:
         with self._using(adapter):

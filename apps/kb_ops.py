@@ -1,0 +1,121 @@
+"""What the Knowledge base tab does to a KB, always as one user: upload and ingest, list, delete and
+re-sync — each limited to the documents that user's groups may see (`user=None`: the local,
+single-user page, which sees everything). Ingestion is `KnowledgeBase.ingest` over the project's
+connectors; this module only chooses the files and the ACL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from assistant.catalog import DocumentRecord
+from assistant.errors import AssistantError
+from assistant.kb import IngestReport, KnowledgeBase
+from assistant.types import Document
+from assistant.users import User
+from connectors import FileConnector, connector_for
+from connectors.files import SUPPORTED, walk_files
+
+from .uploads import UPLOADS, folder_acl, group_folder, restore_failed, stage
+
+Tick = Callable[[int, "int | None"], None]  # told (inputs read so far, how many there are if known)
+
+
+def upload_acl(user: User | None, group: str | None) -> tuple[str, ...]:
+    """The ACL an upload by `user` gets: the chosen group, else all the user's groups."""
+    if user is None:
+        return ()
+    if not user.groups:
+        raise AssistantError(f"user {user.name} belongs to no group, so an upload would be visible to everyone; "
+                             "ask an administrator to add you to a group (`assistant users ... groups`)")
+    if group and group not in user.groups:
+        raise AssistantError(f"upload group: expected one of your groups {list(user.groups)}, found {group!r}")
+    return (group,) if group else user.groups
+
+
+def upload(kb: KnowledgeBase, files: list[str | Path], acl: tuple[str, ...], tick: Tick | None = None) -> IngestReport:
+    """Stores the uploads under KB/uploads/<acl>/ and ingests them with that ACL. An unreadable file
+    becomes an entry in the report's errors and the previous version of it stays in the KB."""
+    if not files:
+        raise AssistantError("nothing to ingest: choose one or more files (or a .zip) first")
+    uploads = kb.path.resolve() / UPLOADS
+    staged = stage(files, uploads / group_folder(acl))
+    report = _ingest(kb, staged.files, uploads, acl, tick)  # staged.files: the total is known
+    restore_failed(staged, report.errors)
+    report.errors = staged.errors + report.errors
+    return report
+
+
+def documents(kb: KnowledgeBase, user: User | None) -> list[DocumentRecord]:
+    return kb.catalog.documents(user.filters() if user else None)
+
+
+def delete(kb: KnowledgeBase, doc_id: str, user: User | None) -> str:
+    """Deletes a document the user can see (an uploaded one also from the uploads folder, so a re-sync
+    does not bring it back). Returns what happened, for the page."""
+    record = next((d for d in documents(kb, user) if d.id == doc_id), None)
+    if record is None:  # absent and not permitted read the same: the page must not confirm it exists
+        raise AssistantError(f"document {doc_id!r}: expected one in your document list, found none; refresh it")
+    kb.delete_document(doc_id)
+    source = Path(record.source) if record.source else None
+    if source is not None and _under(source, kb.path.resolve() / UPLOADS):
+        source.unlink(missing_ok=True)
+        return f"Deleted {doc_id} and its uploaded file."
+    return (f"Deleted {doc_id} from the knowledge base. Its source file {record.source} is still there: a re-sync "
+            "of its folder would ingest it again." if record.source else f"Deleted {doc_id}.")
+
+
+def sync_folders(kb: KnowledgeBase, user: User | None) -> list[str]:
+    """Folders the user's visible documents were ingested from (files only; records have no folder)."""
+    uploads = kb.path.resolve() / UPLOADS
+    folders = set()
+    for record in documents(kb, user):
+        source = Path(record.source) if record.source else None
+        if source is None or not source.is_absolute():
+            continue
+        if _under(source, uploads):
+            folders.add(str(uploads / source.relative_to(uploads).parts[0]))
+            continue
+        # A folder ingest names each file "<folder name>/<path inside it>", so the id locates the folder.
+        rel = Path(*Path(record.id).parts[1:]) if len(Path(record.id).parts) > 1 else None
+        if rel is not None and source.as_posix().endswith("/" + rel.as_posix()):
+            folders.add(str(Path(source.as_posix()[: -len(rel.as_posix()) - 1])))
+    return sorted(folders)
+
+
+def resync(kb: KnowledgeBase, folder: str, user: User | None, tick: Tick | None = None) -> IngestReport:
+    """Re-reads one of `sync_folders`: new and changed files are ingested, documents whose file is gone
+    are deleted, and a file that fails to read keeps its previous version."""
+    if folder not in sync_folders(kb, user):
+        raise AssistantError(f"re-sync {folder!r}: expected one of the folders your documents came from, found "
+                             "none; refresh the list")
+    path, uploads = Path(folder), kb.path.resolve() / UPLOADS
+    if _under(path, uploads):
+        acl = folder_acl(path.name)
+        files = walk_files(path, set(SUPPORTED)) if path.is_dir() else []
+        return _ingest(kb, files, uploads, acl, tick, prune=path)
+    if not path.is_dir():
+        raise AssistantError(f"re-sync {folder}: the folder is gone; delete its documents one by one instead")
+    return kb.ingest(_counted(connector_for(path).iter_documents(), tick, None), prune_scopes=[path])
+
+
+def _ingest(kb: KnowledgeBase, files: list[Path], uploads: Path, acl: tuple[str, ...], tick: Tick | None,
+            prune: Path | None = None) -> IngestReport:
+    def documents() -> Iterator[Document | Exception]:
+        for file in files:
+            for item in FileConnector(file, id_root=uploads).iter_documents():
+                yield replace(item, acl=acl) if isinstance(item, Document) else item
+
+    return kb.ingest(_counted(documents(), tick, len(files)), prune_scopes=[prune] if prune else ())
+
+
+def _counted(items: Iterable, tick: Tick | None, total: int | None) -> Iterator:
+    for n, item in enumerate(items, 1):
+        if tick is not None:
+            tick(n, total)
+        yield item
+
+
+def _under(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents

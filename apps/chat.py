@@ -47,9 +47,9 @@ class ChatTab:
                     ask = gr.Button("Ask", variant="primary", elem_id="ask", scale=2)
                     new = gr.Button("New conversation", elem_id="new-chat", scale=1)
                 with gr.Row(elem_id="feedback-row"):
-                    up = gr.Button("👍 Helpful", elem_id="thumbs-up", size="sm", scale=1)
-                    down = gr.Button("👎 Not helpful", elem_id="thumbs-down", size="sm", scale=1)
-                    comment = gr.Textbox(placeholder="Optional comment on the latest answer, sent with 👍 or 👎",
+                    up = gr.Button("▲ Helpful", elem_id="thumbs-up", size="sm", scale=1)
+                    down = gr.Button("▼ Not helpful", elem_id="thumbs-down", size="sm", scale=1)
+                    comment = gr.Textbox(placeholder="Optional comment, sent with your rating",
                                          show_label=False, elem_id="feedback-comment", scale=4, max_length=4000)
                 self.feedback_status = gr.Markdown("", elem_id="feedback-status")
                 gr.HTML(LEGEND, elem_id="legend")
@@ -126,7 +126,7 @@ class ChatTab:
                                                                  user.name if user else None)
         except AssistantError as exc:
             raise gr.Error(str(exc)) from None
-        what = "👍 helpful" if rating > 0 else "👎 not helpful"
+        what = "helpful" if rating > 0 else "not helpful"
         extra = " with your comment" if (comment or "").strip() else ""
         return f"✓ Thank you: saved “{what}”{extra} for the latest answer (feedback #{number}).", ""
 

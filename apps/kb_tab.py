@@ -84,7 +84,7 @@ class KBTab:
 
     def _listing(self, session: Session, user: User | None) -> tuple:
         kb = self.manager.assistant(session.kb).kb
-        records = kb_ops.documents(kb, user)
+        records = sorted(kb_ops.documents(kb, user), key=lambda r: r.ingested_at, reverse=True)  # newest first
         rows = [[r.id, r.title, r.chunk_count, r.ingested_at.replace("T", " ")[:19], ", ".join(r.acl) or "everyone"]
                 for r in records]
         folders = kb_ops.sync_folders(kb, user)
@@ -165,7 +165,7 @@ class KBTab:
 def _summary(report: IngestReport, scope: str) -> str:
     lines = [f"✓ Ingest finished in {report.seconds:.1f} s: {report.documents_added} added, "
              f"{report.documents_updated} updated, {report.documents_unchanged} unchanged, "
-             f"{report.documents_pruned} removed, {report.chunks_added} passages indexed. {scope}"]
+             f"{report.documents_pruned} removed, {report.chunks_added} passage(s) indexed. {scope}"]
     if report.errors:
         lines.append(f"\n**{len(report.errors)} input(s) not ingested** (nothing already in the knowledge base "
                      "was lost):")

@@ -111,12 +111,11 @@ def _unzip(src: Path, folder: Path, out: Staged) -> None:
                 return
             for member in members:
                 parts = PurePosixPath(member.filename.replace("\\", "/")).parts
-                # Hidden entries are OS litter (__MACOSX, .DS_Store); ".." or "/" would escape the folder.
-                if any(p.startswith((".", "__MACOSX")) for p in parts) or not parts:
-                    continue
                 where = f"{src.name}:{member.filename}"
-                if any(p in ("..", "/") for p in parts) or PurePosixPath(member.filename).is_absolute():
+                if ".." in parts or PurePosixPath(member.filename).is_absolute():  # would escape the folder
                     out.errors.append({"source": where, "error": "path leaves the zip's folder; skipped"})
+                    continue
+                if not parts or any(p.startswith((".", "__MACOSX")) for p in parts):  # OS litter (.DS_Store)
                     continue
                 if _accepted(parts[-1], member.file_size, out, where):
                     _place(archive.read(member), folder.joinpath(*[safe_name(p) for p in parts]), out)

@@ -1,4 +1,5 @@
-"""The web page in a real headless Chromium (Debian's, driven by Playwright; no browser download)."""
+"""The web page in a real headless Chromium (Debian's, driven by Playwright; no browser download), served
+with a users file: two users of different groups, one server for the module, real models."""
 
 import os
 import shutil
@@ -9,22 +10,41 @@ import urllib.request
 
 import pytest
 
+from assistant.pipeline import audit_path
+from assistant.reliability.audit import AuditLog
+from assistant.users import UserStore
 from tests.conftest import ARTIFACTS, free_port
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+USERS = {"nina": ("nurse-pass-1", ["nurses"]), "lou": ("lawyer-pass-1", ["legal"])}
+FACT_QUESTION = "Which tea does the Zephyr ward courtesy trolley stock?"
+FACT = ("# Zephyr ward hospitality\n\nThe courtesy trolley on the Zephyr ward stocks lavender tea every Thursday "
+        "afternoon.\nVisitors may take one cup each; the volunteer team refills the trolley.\n")
 
 
 @pytest.fixture(scope="module")
-def server(demo_kb_path):
+def kb_copy(demo_kb_path, tmp_path_factory):
+    """The demo KB copied, since this module uploads into it and the session's demo KB is shared."""
+    path = tmp_path_factory.mktemp("web") / "kbs" / "demo"
+    shutil.copytree(demo_kb_path, path, ignore=shutil.ignore_patterns(".lock", "audit.sqlite*"))
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(kb_copy, tmp_path_factory):
+    users = UserStore(tmp_path_factory.mktemp("users") / "users.json")
+    for name, (password, groups) in USERS.items():
+        users.add(name, password, groups)
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--kb", str(demo_kb_path),
-                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = (kb_copy.parent / "server.log").open("w")  # a file, not a pipe: a full pipe would stall the server
+    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--kb", str(kb_copy), "--users",
+                             str(users.path), "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 180
     while time.time() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"server exited: {proc.stdout.read()}")
+            pytest.fail(f"server exited: {(kb_copy.parent / 'server.log').read_text()}")
         try:
             urllib.request.urlopen(url, timeout=2)
             break
@@ -36,49 +56,96 @@ def server(demo_kb_path):
     yield url
     proc.terminate()
     proc.wait(timeout=30)
+    log.close()
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser(server):
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian's chromium is not installed (apt-get install chromium); .ci/run installs it")
     from playwright.sync_api import sync_playwright
 
+    ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--no-first-run", "--disable-sync"])
-        pg = browser.new_page(viewport={"width": 1280, "height": 900})
-        pg.goto(server, wait_until="domcontentloaded")
-        pg.wait_for_selector("#question textarea", timeout=60_000)
-        yield pg
-        browser.close()
+        yield b
+        b.close()
+
+
+def _login(browser, url: str, name: str):
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(url, wait_until="domcontentloaded")
+    page.fill("input[type=text]", name)
+    page.fill("input[type=password]", USERS[name][0])
+    page.click("button:has-text('Login')")
+    page.wait_for_selector("#question textarea", timeout=60_000)
+    page.wait_for_selector(f"#kb-stats:has-text('you ({name})')", timeout=30_000)
+    return page
+
+
+@pytest.fixture(scope="module")
+def nina(browser, server):
+    return _login(browser, server, "nina")
 
 
 def _ask(page, question: str) -> None:
+    page.click("#ask-tab-button")
     page.fill("#question textarea", question)
     page.click("#ask")
+    page.wait_for_selector("#draft", timeout=30_000)  # the staged progress shows at once
+    page.wait_for_selector("#draft", state="detached", timeout=120_000)
 
 
-def test_ask_see_cited_answer_with_verdicts_and_open_the_source(page):
-    ARTIFACTS.mkdir(exist_ok=True)
-    _ask(page, "How long do we have to keep the other side's information secret after our NDA ends?")
-    page.wait_for_selector("#answer .sentence", timeout=120_000)
-    assert page.locator("#answer .badge.supported").count() >= 1
-    cite = page.locator("#answer a.cite").first
-    assert cite.count() == 1
-    n = cite.get_attribute("data-n")
+def test_sign_in_ask_see_verdicts_and_open_the_highlighted_source(nina):
+    _ask(nina, "How long do we have to keep the other side's information secret after our NDA ends?")
+    assert nina.locator("#answer .badge.supported").count() >= 1
+    assert nina.locator("#legend .badge.unsupported").count() == 1
+    cite = nina.locator("#answer a.cite").first
+    target = cite.get_attribute("data-target")
     cite.click()
-    source = page.locator(f"#src-{n}")
+    source = nina.locator(f"#{target}")
     source.wait_for(state="visible")
     assert "active" in (source.get_attribute("class") or "")
     assert "Mutual Non-Disclosure Agreement" in source.inner_text()
-    page.screenshot(path=str(ARTIFACTS / "web-answer.png"), full_page=True)
+    assert "three years" in source.locator("mark.support").first.inner_text()
+    nina.screenshot(path=str(ARTIFACTS / "web-answer.png"), full_page=True)
 
 
-def test_absent_answer_is_shown_as_not_in_the_sources(page):
-    _ask(page, "Who won the 2018 FIFA World Cup?")
-    page.wait_for_selector("#answer .badge.abstained", timeout=120_000)
-    assert "Not found in the knowledge base" in page.inner_text("#answer")
-    assert page.locator("#sources-panel .source").count() >= 1
-    page.screenshot(path=str(ARTIFACTS / "web-abstained.png"), full_page=True)
+def test_feedback_is_stored_with_the_answer(nina, kb_copy):
+    nina.fill("#feedback-comment textarea", "Clear and cited.")
+    nina.click("#thumbs-up")
+    nina.wait_for_selector("#feedback-status:has-text('saved')", timeout=30_000)
+    [record] = [r for r in AuditLog(audit_path(kb_copy)).feedback() if r["user"] == "nina"]
+    assert (record["rating"], record["comment"]) == (1, "Clear and cited.")
+    assert "three years" in record["answer"]
+
+
+def test_upload_is_cited_for_its_group_and_invisible_to_another(nina, browser, server, tmp_path):
+    (tmp_path / "zephyr-ward.md").write_text(FACT, encoding="utf-8")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 not really a pdf")
+    nina.click("#kb-tab-button")
+    nina.set_input_files("#upload-files input[type=file]", [str(tmp_path / "zephyr-ward.md"), str(tmp_path / "broken.pdf")])
+    nina.wait_for_selector("#upload-files :text('zephyr-ward.md')", timeout=30_000)
+    nina.click("#ingest")
+    nina.wait_for_selector(".progress-text, .progress-level", timeout=10_000)  # the live progress bar
+    nina.wait_for_selector("#ingest-status:has-text('Ingest finished')", timeout=120_000)
+    status = nina.inner_text("#ingest-status")
+    assert "1 added" in status and "Visible to: nurses" in status and "broken.pdf" in status
+    assert "uploads/nurses/zephyr-ward.md" in nina.inner_text("#documents")
+    nina.screenshot(path=str(ARTIFACTS / "web-upload.png"), full_page=True)
+
+    _ask(nina, FACT_QUESTION)
+    assert "lavender" in nina.inner_text("#answer").lower()
+    assert "uploads/nurses/zephyr-ward.md" in nina.inner_text("#sources-panel")
+
+    lou = _login(browser, server, "lou")
+    _ask(lou, FACT_QUESTION)
+    lou.screenshot(path=str(ARTIFACTS / "web-other-group.png"), full_page=True)
+    assert "zephyr" not in lou.inner_text("#conversation").lower().replace(FACT_QUESTION.lower(), "")
+    assert "zephyr" not in lou.inner_text("#sources-panel").lower()
+    lou.click("#kb-tab-button")
+    lou.wait_for_selector("#documents :text('legal/mutual-nda.md')", timeout=30_000)
+    assert "zephyr" not in lou.inner_text("#documents").lower()
+    assert "uploads/nurses" not in lou.content()

@@ -19,7 +19,7 @@ from assistant.users import UserStore
 from .access import current_user
 from .conversation import Session, Turn, conversation_html, latest_sources
 from .evidence import extractor_of, supporting_sentences
-from .followup import contextual_question
+from .followup import contextual_question, subject_of
 from .kb_manager import KBManager
 from .render import LEGEND
 
@@ -72,7 +72,7 @@ class ChatTab:
             assistant = self.manager.assistant(session.kb)
         except AssistantError as exc:
             raise gr.Error(str(exc)) from None
-        asked, topic = contextual_question(question, session.topic)
+        asked, topic = contextual_question(question, session.topic, session.subject)
         events: queue.Queue = queue.Queue()
         result: dict = {}
 
@@ -104,11 +104,12 @@ class ChatTab:
             raise error
         answer = result["answer"]
         session.turns.append(Turn(question, asked, answer, supporting_sentences(answer, extractor_of(assistant))))
-        session.topic = topic
+        if topic != session.topic:  # a question of its own: what it is about is what follow-ups refer to
+            session.topic, session.subject = topic, subject_of(question, answer)
         yield conversation_html(session.turns), latest_sources(session.turns), session, "", ""
 
     def new_conversation(self, session: Session):
-        session.turns, session.topic = [], None
+        session.turns, session.topic, session.subject = [], None, None
         return conversation_html([]), "", session, ""
 
     def helpful(self, comment: str, session: Session, request: gr.Request):

@@ -32,6 +32,7 @@ class Session:
     kb: str | None = None
     turns: list[Turn] = field(default_factory=list)
     topic: str | None = None
+    subject: str | None = None  # the document the topic question is about (apps/followup.py)
 
 
 def _e(text: str) -> str:

@@ -99,7 +99,7 @@ class KBTab:
         except AssistantError as exc:
             raise gr.Error(str(exc)) from None
         # The conversation's topic and sources belong to the KB it was held on: start a new one.
-        session.kb, session.turns, session.topic = path, [], None
+        session.kb, session.turns, session.topic, session.subject = path, [], None, None
         return (session, conversation_html([]), "", "", *self._listing(session, user))
 
     def create(self, name: str, session: Session, request: gr.Request):

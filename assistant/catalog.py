@@ -60,6 +60,8 @@ class DocumentRecord:
     content_hash: str
     chunk_count: int
     ingested_at: str
+    acl: tuple[str, ...] = ()
+    date: str | None = None  # metadata["date"]: when the document itself is dated
 
 
 class Catalog:
@@ -154,10 +156,17 @@ class Catalog:
         self._allowed[key] = (version, keys)
         return keys
 
-    def documents(self) -> list[DocumentRecord]:
+    def documents(self, filters: SearchFilter | None = None) -> list[DocumentRecord]:
+        """Every document, or those `filters` permits (the same rule search applies, ACL included)."""
+        where, params = filter_condition(filters) if filters is not None else ("1", [])
         rows = self.conn.execute(
-            "SELECT id, title, source, domain, content_hash, chunk_count, ingested_at FROM documents ORDER BY id")
-        return [DocumentRecord(*r) for r in rows]
+            "SELECT id, title, source, domain, content_hash, chunk_count, ingested_at, acl, "
+            f"CAST(json_extract(metadata, '$.date') AS TEXT) FROM documents d WHERE {where} ORDER BY id", params)
+        return [DocumentRecord(*r[:7], acl=tuple(json.loads(r[7])), date=r[8]) for r in rows]
+
+    def document(self, doc_id: str) -> DocumentRecord | None:
+        found = self.documents(SearchFilter(doc_ids=(doc_id,)))
+        return found[0] if found else None
 
     def counts(self) -> tuple[int, int]:
         docs = self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]

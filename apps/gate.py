@@ -38,6 +38,10 @@ class Gate:
         self.refused = 0
 
     @property
+    def busy(self) -> bool:
+        return self._busy
+
+    @property
     def waiting(self) -> int:
         return len(self._waiters)
 

@@ -27,7 +27,7 @@ class Busy(Exception):
 
 
 class Gate:
-    def __init__(self, max_waiting: int = 32, max_wait_s: float = 300.0) -> None:
+    def __init__(self, max_waiting: int = 32, max_wait_s: float = 600.0) -> None:
         if max_waiting < 0 or max_wait_s <= 0:
             raise ValueError(f"Gate: expected max_waiting >= 0 and max_wait_s > 0, found {max_waiting}, {max_wait_s}")
         self.max_waiting, self.max_wait_s = max_waiting, max_wait_s

@@ -17,7 +17,7 @@ class ApiLimits:
     files: int = 64  # files (or JSON documents) in one upload; zip members count too
     max_k: int = 50  # hits one search may ask for
     queue: int = 32  # chat requests waiting for the generator beyond the one being answered
-    queue_wait_s: float = 300.0  # longest a chat request waits for its turn before a 503
+    queue_wait_s: float = 600.0  # longest a chat request waits for its turn before a 503
 
     def __post_init__(self) -> None:
         for name in ("body_bytes", "upload_bytes", "file_bytes", "files", "max_k"):

@@ -10,8 +10,8 @@ Retry-After, up to --deadline; a request still unanswered then counts as lost.
 Prints p50/p95/max latency (request sent → whole answer received), throughput, abstentions, the
 server-side generate time and the server's RSS before and at its peak.
 
-    .venv/bin/python bench/serve.py [--requests 20] [--kb .kb/demo] [--url http://127.0.0.1:7860]
-                                    [--deadline 1800] [--json out.json]
+    .venv/bin/python bench/serve.py [--requests 20] [--rounds 1] [--kb .kb/demo]
+                                    [--url http://127.0.0.1:7860 [--pid PID]] [--deadline 1800] [--json out.json]
 """
 
 from __future__ import annotations
@@ -118,7 +118,9 @@ def main() -> int:
     ap.add_argument("--kb", default=str(ROOT / ".kb" / "demo"), help="KB to serve (the demo KB is built if absent)")
     ap.add_argument("--url", help="load this running server instead (loopback only)")
     ap.add_argument("--pid", type=int, help="with --url: the server's process id, to read its memory")
-    ap.add_argument("--deadline", type=float, default=1800, help="seconds for the whole run; later answers are lost")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="send the requests this many times, one round after another, to see memory level off")
+    ap.add_argument("--deadline", type=float, default=1800, help="seconds a round may take; later answers are lost")
     ap.add_argument("--json", help="write the figures here")
     args = ap.parse_args()
     if not 1 <= args.requests <= 200:
@@ -136,13 +138,15 @@ def main() -> int:
         print(f"starting `assistant serve --kb {args.kb} --port {port}` …", file=sys.stderr)
         proc = start_server(args.kb, port)
         url, pid = f"http://127.0.0.1:{port}", proc.pid
+    results, peaks, wall = [], [], 0.0
     try:
-        deadline = time.time() + args.deadline
         with RssMonitor(pid) as rss, ThreadPoolExecutor(args.requests) as pool:
-            started = time.perf_counter()
-            futures = [pool.submit(ask, url, questions[i % len(questions)], deadline) for i in range(args.requests)]
-            results = [f.result() for f in futures]
-            wall = time.perf_counter() - started
+            for _ in range(max(1, args.rounds)):
+                deadline, started = time.time() + args.deadline, time.perf_counter()
+                futures = [pool.submit(ask, url, questions[i % len(questions)], deadline) for i in range(args.requests)]
+                results += [f.result() for f in futures]
+                wall += time.perf_counter() - started
+                peaks.append(round(rss.peak_mb))
     finally:
         if proc is not None:
             proc.terminate()
@@ -150,22 +154,23 @@ def main() -> int:
     answered = [r for r in results if r["ok"]]
     latencies = [r["seconds"] for r in answered]
     generate = [r["generate_s"] for r in answered if r.get("generate_s")]
-    figures = {"requests": args.requests, "answered": len(answered), "lost": len(results) - len(answered),
+    figures = {"requests": len(results), "rounds": len(peaks), "answered": len(answered), "lost": len(results) - len(answered),
                "retried_503": sum(r["retries"] for r in results), "abstained": sum(r.get("abstained", 0) for r in answered),
                "wall_s": round(wall, 1), "throughput_per_min": round(60 * len(answered) / wall, 2),
                "p50_s": round(statistics.median(latencies), 1) if latencies else None,
                "p95_s": round(percentile(latencies, 0.95), 1) if latencies else None,
                "max_s": round(max(latencies), 1) if latencies else None,
                "mean_generate_s": round(statistics.mean(generate), 2) if generate else None,
-               "rss_start_mb": round(rss.start_mb), "rss_peak_mb": round(rss.peak_mb),
+               "rss_start_mb": round(rss.start_mb), "rss_peak_mb": round(rss.peak_mb), "rss_peak_by_round_mb": peaks,
                "errors": [r["error"] for r in results if not r["ok"]][:5]}
-    print(f"{figures['answered']}/{args.requests} answered, {figures['lost']} lost, {figures['retried_503']} retried "
+    print(f"{figures['answered']}/{len(results)} answered, {figures['lost']} lost, {figures['retried_503']} retried "
           f"after 503, {figures['abstained']} abstained, in {figures['wall_s']} s "
           f"({figures['throughput_per_min']} answers/min)")
     print(f"latency p50 {figures['p50_s']} s, p95 {figures['p95_s']} s, max {figures['max_s']} s; "
           f"generate {figures['mean_generate_s']} s an answer on the server")
     if pid:
-        print(f"server RSS {figures['rss_start_mb']} MiB before, peak {figures['rss_peak_mb']} MiB under load")
+        print(f"server RSS {figures['rss_start_mb']} MiB before, peak {figures['rss_peak_mb']} MiB under load "
+              f"(peak after each round: {', '.join(map(str, peaks))} MiB)")
     for error in figures["errors"]:
         print(f"  error: {error}")
     if args.json:

@@ -13,13 +13,13 @@ from typing import Iterator
 import gradio as gr
 
 from assistant.errors import AssistantError
+from assistant.followup import contextual_question, subject_of
 from assistant.pipeline import EVENT_TEXT
 from assistant.users import UserStore
 
 from .access import current_user
 from .conversation import Session, Turn, conversation_html, latest_sources
 from .evidence import extractor_of, supporting_sentences
-from .followup import contextual_question, subject_of
 from .kb_manager import KBManager
 from .render import LEGEND
 

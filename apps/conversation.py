@@ -18,7 +18,7 @@ STAGES = {"searching": "Searching the knowledge base…", "generating": "Writing
 @dataclass
 class Turn:
     question: str  # as typed
-    asked: str  # as asked: a follow-up with its topic (apps/followup.py)
+    asked: str  # as asked: a follow-up with its topic (assistant/followup.py)
     answer: Answer
     support: dict[int, list[str]] = field(default_factory=dict)  # citation n → sentences to highlight
 
@@ -32,7 +32,7 @@ class Session:
     kb: str | None = None
     turns: list[Turn] = field(default_factory=list)
     topic: str | None = None
-    subject: str | None = None  # the document the topic question is about (apps/followup.py)
+    subject: str | None = None  # the document the topic question is about (assistant/followup.py)
 
 
 def _e(text: str) -> str:

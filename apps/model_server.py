@@ -8,15 +8,9 @@ core); FastAPI's thread pool queues the rest instead of failing them."""
 
 from __future__ import annotations
 
-import json
-import time
-import uuid
-from typing import Iterator, Literal, Protocol
+from typing import Iterator, Protocol
 
-from pydantic import BaseModel, Field
-
-MAX_MESSAGES = 64
-MAX_CONTENT_CHARS = 32_000
+from .openai_wire import ChatRequest, completion, events, install_error_handlers, new_id
 
 
 class ChatModel(Protocol):
@@ -48,25 +42,12 @@ class LocalChatModel:
         return self.generator.stream(messages, max_new_tokens=max_new_tokens, **self._adapter(model))
 
 
-class Message(BaseModel):
-    role: Literal["system", "user", "assistant"]
-    content: str = Field(max_length=MAX_CONTENT_CHARS)
-
-
-class ChatRequest(BaseModel):
-    model: str = Field(min_length=1, max_length=200)
-    messages: list[Message] = Field(min_length=1, max_length=MAX_MESSAGES)
-    max_tokens: int | None = Field(default=None, ge=1, le=4096)
-    max_completion_tokens: int | None = Field(default=None, ge=1, le=4096)
-    temperature: float | None = Field(default=None, ge=0.0, le=2.0)  # accepted; decoding is greedy
-    stream: bool = False
-
-
 def create_app(chat: ChatModel, default_max_tokens: int = 256):
     from fastapi import FastAPI, HTTPException
     from fastapi.responses import StreamingResponse
 
     app = FastAPI(title="domain-assistant model server", version="1")
+    install_error_handlers(app)
 
     @app.get("/health")
     def health() -> dict:
@@ -83,29 +64,13 @@ def create_app(chat: ChatModel, default_max_tokens: int = 256):
         if request.model not in served:
             raise HTTPException(404, detail=f"model {request.model!r} is not served here; expected one of "
                                             f"{', '.join(served)} (GET /v1/models lists them)")
-        messages = [m.model_dump() for m in request.messages]
+        messages = request.plain_messages()
         limit = request.max_completion_tokens or request.max_tokens or default_max_tokens
-        ident, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+        ident, created = new_id()
         if request.stream:
-            return StreamingResponse(_events(chat.stream(messages, request.model, limit), ident, created, request.model),
+            return StreamingResponse(events(chat.stream(messages, request.model, limit), ident, created, request.model),
                                      media_type="text/event-stream")
-        text = chat.complete(messages, request.model, limit)
-        return {"id": ident, "object": "chat.completion", "created": created, "model": request.model,
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": text}}]}
+        return completion(ident, created, request.model, chat.complete(messages, request.model, limit))
 
     return app
 
-
-def _events(pieces: Iterator[str], ident: str, created: int, model: str) -> Iterator[str]:
-    def chunk(delta: dict, finish: str | None = None) -> str:
-        body = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
-        return f"data: {json.dumps(body)}\n\n"
-
-    yield chunk({"role": "assistant", "content": ""})
-    for piece in pieces:
-        if piece:
-            yield chunk({"content": piece})
-    yield chunk({}, "stop")
-    yield "data: [DONE]\n\n"

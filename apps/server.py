@@ -1,4 +1,4 @@
-"""One process serves the web page and the API: a FastAPI app with the Gradio page mounted at "/".
+"""One process serves the web page and the API (apps/api.py, under /v1): a FastAPI app with the Gradio page mounted at "/".
 
 With a users file (`--users`), the page asks for a login (checked against the file's scrypt hashes)
 and every request runs under the user's ACL groups; without one it is a single-user local tool: no
@@ -16,10 +16,14 @@ from assistant.users import UserStore
 
 
 def create_server(assistant: Assistant, users: UserStore | None = None, reports: str | Path | None = None,
-                  kb_root: str | Path | None = None):
+                  kb_root: str | Path | None = None, limits=None):
+    """`kb_root`: where the page's Knowledge base tab lists and creates KBs. `limits`: apps.limits.ApiLimits
+    (body sizes, upload sizes, the answer queue); default when None."""
     import gradio as gr
     from fastapi import FastAPI
 
+    from .api import add_api
+    from .limits import ApiLimits
     from .render import CSS
     from .web import CLICK_JS, build_app
 
@@ -30,6 +34,8 @@ def create_server(assistant: Assistant, users: UserStore | None = None, reports:
     def health() -> dict:
         stats = assistant.kb.stats()
         return {"status": "ok", "documents": stats["documents"], "chunks": stats["chunks"]}
+
+    add_api(api, assistant, users, limits or ApiLimits())
 
     page = build_app(assistant, reports, users, kb_root)
     # One answer at a time: generation already uses every core; more requests wait in the queue.

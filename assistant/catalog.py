@@ -61,6 +61,7 @@ class DocumentRecord:
     chunk_count: int
     ingested_at: str
     acl: tuple[str, ...] = ()  # groups allowed to see it; empty means everyone
+    date: str | None = None  # metadata["date"]: when the document itself is dated
 
 
 class Catalog:
@@ -156,13 +157,16 @@ class Catalog:
         return keys
 
     def documents(self, filters: SearchFilter | None = None) -> list[DocumentRecord]:
-        """Every document, or those `filters` permits (the same condition searches use, so a caller's
-        document list never names a document its searches could not return)."""
+        """Every document, or those `filters` permits (the same rule search applies, ACL included)."""
         where, params = filter_condition(filters) if filters is not None else ("1", [])
         rows = self.conn.execute(
-            "SELECT d.id, d.title, d.source, d.domain, d.content_hash, d.chunk_count, d.ingested_at, d.acl "
-            f"FROM documents d WHERE {where} ORDER BY d.id", params)
-        return [DocumentRecord(*r[:7], acl=tuple(json.loads(r[7]))) for r in rows]
+            "SELECT id, title, source, domain, content_hash, chunk_count, ingested_at, acl, "
+            f"CAST(json_extract(metadata, '$.date') AS TEXT) FROM documents d WHERE {where} ORDER BY id", params)
+        return [DocumentRecord(*r[:7], acl=tuple(json.loads(r[7])), date=r[8]) for r in rows]
+
+    def document(self, doc_id: str) -> DocumentRecord | None:
+        found = self.documents(SearchFilter(doc_ids=(doc_id,)))
+        return found[0] if found else None
 
     def counts(self) -> tuple[int, int]:
         docs = self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]

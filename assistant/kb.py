@@ -6,6 +6,7 @@ import fcntl
 import hashlib
 import json
 import os
+import threading
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
@@ -94,6 +95,11 @@ class KnowledgeBase:
         self.dense = open_vector_index(self.settings.index, self.path, int(self.manifest["embedding"]["dimension"]),
                                        "dense", stored=self.manifest.get("index", FAISS_DESCRIPTOR))
         self._reconciled = False
+        # One catalog connection and one dense index serve every thread of a server: a search must not
+        # read the index or the connection while an ingest or delete is half-way through changing them
+        # (an open transaction on the shared connection would show its uncommitted rows; FAISS is not
+        # safe to search while it is being added to). Writers and searches take this lock in turn.
+        self.lock = threading.RLock()
 
     # --- opening -----------------------------------------------------------------------------
     def _open_manifest(self, create: bool, redaction: str | None) -> dict:
@@ -190,7 +196,7 @@ class KnowledgeBase:
         whose source file lies under it and no longer exists; for a str (e.g. "sql:notes"), those with
         exactly that source that this run did not read. A source that failed to parse is always kept."""
         report = IngestReport()
-        with self._write_lock():
+        with self.lock, self._write_lock():
             self.check_dimension()
             self.reconcile()
             meter = Throughput(progress)
@@ -315,7 +321,7 @@ class KnowledgeBase:
         return len(gone)
 
     def delete_document(self, doc_id: str) -> bool:
-        with self._write_lock():
+        with self.lock, self._write_lock():
             self.reconcile()
             existed = self.catalog.content_hash(doc_id) is not None
             self.dense.remove(self.catalog.delete_document(doc_id))

@@ -41,7 +41,10 @@ class HybridRetriever:
 
     def search_many(self, queries: list[str], k: int | None = None,
                     filters: SearchFilter | None = None) -> list[list[Hit]]:
-        k = k or self.config.top_k
+        with self.kb.lock:  # not while an ingest or delete in another thread is changing the KB
+            return self._search_many(queries, k or self.config.top_k, filters)
+
+    def _search_many(self, queries: list[str], k: int, filters: SearchFilter | None) -> list[list[Hit]]:
         self.kb.reconcile(save=False)
         allowed = self.kb.catalog.allowed_keys(filters)
         if allowed is not None and len(allowed) == 0:

@@ -1,4 +1,4 @@
-from apps.followup import contextual_question, is_follow_up, subject_of
+from assistant.followup import contextual_question, is_follow_up, subject_of
 
 TOPIC = "What is the usual dose of metformin?"
 

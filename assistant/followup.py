@@ -6,14 +6,18 @@ model; the page shows the question as it was asked, so a wrong guess is visible 
   subject of the conversation — the document the topic question named or its answer cited ("who should
   not take Metformin?"), so the follow-up's own aspect leads retrieval;
 - any other follow-up ("and for children?") is asked after the topic question ("What is the usual dose
-  of metformin? — and for children?"), which keeps the topic's aspect too."""
+  of metformin? — and for children?"), which keeps the topic's aspect too.
+
+The page keeps the topic and subject per session; the API, which gets only the messages, resolves them
+from the user's turns (`question_from_turns`). Deterministic, so an evaluation or an audit can replay
+the same conversation and get the same question."""
 
 from __future__ import annotations
 
 import re
 
-from assistant.query import focus_terms, title_focus, title_key
-from assistant.types import Answer
+from .query import focus_terms, title_focus, title_key
+from .types import Answer
 
 # Openings that only make sense after another question.
 _CONTINUATION = re.compile(r"^\s*(?:and|also|but|or|then|so|what about|how about|what if|and what about|"
@@ -54,3 +58,15 @@ def subject_of(question: str, answer: Answer) -> str | None:
     if len(named) == 1:
         return next(t for t in titles if title_key(t) in named)
     return titles[0] if len(titles) == 1 and not named else None
+
+
+def question_from_turns(user_turns: list[str]) -> str:
+    """The question to ask for the last of `user_turns` (the user's messages, oldest first), the earlier
+    ones replayed through `contextual_question` to find the topic (no answers here, so no subject)."""
+    turns = [" ".join(t.split()) for t in user_turns if t.strip()]
+    if not turns:
+        raise ValueError("question_from_turns: expected at least one non-empty user message, found none")
+    topic = None
+    for turn in turns[:-1]:
+        _, topic = contextual_question(turn, topic)
+    return contextual_question(turns[-1], topic)[0]

@@ -21,7 +21,8 @@ from .limits import ApiLimits
 
 UPLOAD_FORM = {"type": "object", "required": ["files"], "properties": {
     "files": {"type": "array", "items": {"type": "string", "format": "binary"},
-              "description": "documents (.txt .md .html .pdf .docx .csv .jsonl ..., or a .zip of them)"},
+              "description": "documents (.txt .md .html .pdf .docx ..., or a .zip of them); stored under "
+                             "uploads/<groups>/ like the page's uploads"},
     "groups": {"type": "array", "items": {"type": "string"}, "description": "subset of your groups (default: all)"},
     "domain": {"type": "string", "description": "healthcare, legal, ... (default: detected)"}}}
 

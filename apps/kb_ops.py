@@ -1,23 +1,20 @@
 """What the Knowledge base tab does to a KB, always as one user: upload and ingest, list, delete and
 re-sync — each limited to the documents that user's groups may see (`user=None`: the local,
 single-user page, which sees everything). Ingestion is `KnowledgeBase.ingest` over the project's
-connectors; this module only chooses the files and the ACL."""
+connectors and the upload handling is `assistant.uploads` (shared with the API); this module only adds
+what the page needs: the user's ACL and progress ticks."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from assistant.catalog import DocumentRecord
 from assistant.errors import AssistantError
 from assistant.kb import IngestReport, KnowledgeBase
-from assistant.types import Document
+from assistant.uploads import FOLDER as UPLOADS, ingest_files, resync_folder
 from assistant.users import User
-from connectors import FileConnector, connector_for
-from connectors.files import SUPPORTED, walk_files
-
-from .uploads import UPLOADS, folder_acl, group_folder, restore_failed, stage
+from connectors import connector_for
 
 Tick = Callable[[int, "int | None"], None]  # told (inputs read so far, how many there are if known)
 
@@ -34,17 +31,16 @@ def upload_acl(user: User | None, group: str | None) -> tuple[str, ...]:
     return (group,) if group else user.groups
 
 
-def upload(kb: KnowledgeBase, files: list[str | Path], acl: tuple[str, ...], tick: Tick | None = None) -> IngestReport:
+def upload(kb: KnowledgeBase, files: list[str | Path], acl: tuple[str, ...], tick: Tick | None = None, *,
+           user: User | None = None) -> IngestReport:
     """Stores the uploads under KB/uploads/<acl>/ and ingests them with that ACL. An unreadable file
-    becomes an entry in the report's errors and the previous version of it stays in the KB."""
+    becomes an entry in the report's errors and the previous version of it stays in the KB. `user`: who
+    uploads (None: the local page), so no upload replaces a document of groups the user is not in."""
     if not files:
         raise AssistantError("nothing to ingest: choose one or more files (or a .zip) first")
-    uploads = kb.path.resolve() / UPLOADS
-    staged = stage(files, uploads / group_folder(acl))
-    report = _ingest(kb, staged.files, uploads, acl, tick)  # staged.files: the total is known
-    restore_failed(staged, report.errors)
-    report.errors = staged.errors + report.errors
-    return report
+    # The page's files are temporary copies; the core reads each one once it knows its size is allowed.
+    named = [(Path(f).name, Path(f)) for f in files]
+    return ingest_files(kb, named, acl, _groups(user), wrap=_ticks(tick))
 
 
 def documents(kb: KnowledgeBase, user: User | None) -> list[DocumentRecord]:
@@ -90,24 +86,20 @@ def resync(kb: KnowledgeBase, folder: str, user: User | None, tick: Tick | None 
     if folder not in sync_folders(kb, user):
         raise AssistantError(f"re-sync {folder!r}: expected one of the folders your documents came from, found "
                              "none; refresh the list")
-    path, uploads = Path(folder), kb.path.resolve() / UPLOADS
-    if _under(path, uploads):
-        acl = folder_acl(path.name)
-        files = walk_files(path, set(SUPPORTED)) if path.is_dir() else []
-        return _ingest(kb, files, uploads, acl, tick, prune=path)
+    path = Path(folder)
+    if _under(path, kb.path.resolve() / UPLOADS):
+        return resync_folder(kb, path, _groups(user), _ticks(tick))
     if not path.is_dir():
         raise AssistantError(f"re-sync {folder}: the folder is gone; delete its documents one by one instead")
     return kb.ingest(_counted(connector_for(path).iter_documents(), tick, None), prune_scopes=[path])
 
 
-def _ingest(kb: KnowledgeBase, files: list[Path], uploads: Path, acl: tuple[str, ...], tick: Tick | None,
-            prune: Path | None = None) -> IngestReport:
-    def documents() -> Iterator[Document | Exception]:
-        for file in files:
-            for item in FileConnector(file, id_root=uploads).iter_documents():
-                yield replace(item, acl=acl) if isinstance(item, Document) else item
+def _groups(user: User | None) -> tuple[str, ...] | None:
+    return user.groups if user is not None else None  # None: the local page may replace any document
 
-    return kb.ingest(_counted(documents(), tick, len(files)), prune_scopes=[prune] if prune else ())
+
+def _ticks(tick: Tick | None):
+    return (lambda items, total: _counted(items, tick, total)) if tick else None
 
 
 def _counted(items: Iterable, tick: Tick | None, total: int | None) -> Iterator:

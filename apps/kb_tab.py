@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import gradio as gr
@@ -118,7 +119,8 @@ class KBTab:
             kb = self.manager.assistant(session.kb).kb
         except AssistantError as exc:
             raise gr.Error(str(exc)) from None
-        report = self._with_progress(progress, "Reading and indexing", kb_ops.upload, kb, list(files or []), acl)
+        report = self._with_progress(progress, "Reading and indexing", partial(kb_ops.upload, user=user), kb,
+                                     list(files or []), acl)
         visible = ", ".join(acl) if acl else "everyone"
         return (_summary(report, f"Visible to: {visible}."), None, *self._listing(session, user))
 

@@ -1,21 +1,26 @@
-"""Documents sent over the network (the API's uploads, the page's file picker): files (a zip is unpacked)
-or plain text records, ingested under an ACL, with one error entry per input that could not be taken.
+"""Documents uploaded by the page or the API: files (a zip is unpacked) or plain text records, ingested
+under an ACL, with one error entry per input that could not be taken. Both front ends call this module,
+so an upload behaves the same however it arrives.
 
-Uploaded files are read by the same connectors as `assistant ingest` (from a private temporary folder
-named `uploads`, so their ids read `uploads/NAME`). A caller restricted to some groups may replace or
-add only documents they can see: an upload whose id belongs to a document of other groups is refused,
-never silently overwritten."""
+Files are kept where the KB keeps them, `KB/uploads/<group folder>/<name>`. The folder name is the
+documents' ACL ("nurses", "nurses+pharmacy"; "~public" for none; "+" and "~" cannot occur in group
+names), so a re-sync of the folder gives its files the same ACL again, and the ids of two groups'
+uploads ("uploads/nurses/leaflet.md") never collide: one group's upload can never replace another
+group's document. Only plain document formats are accepted: record files (.csv, .jsonl) name their own
+document ids, which would let an upload overwrite any document. A caller restricted to some groups
+may replace only documents they can see (text records name their ids): any other id is refused, never
+silently overwritten."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-import tempfile
+import shutil
 import zipfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from io import BytesIO
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from .errors import SourceError
 from .kb import IngestReport, KnowledgeBase
@@ -23,12 +28,18 @@ from .retrieval import visible
 from .types import Document
 
 FOLDER = "uploads"
+PUBLIC = "~public"
 _UNSAFE = re.compile(r"[^A-Za-z0-9 ._()+-]+")
+
+# (inputs read so far, how many there are) → the same items; lets the page count them for its progress bar
+Wrap = Callable[[Iterator, int], Iterator]
 
 
 @dataclass(frozen=True)
 class UploadLimits:
-    files: int = 64  # inputs per upload, zip members included
+    # Per upload, zip members included. A folder of documents zipped up easily holds hundreds of files;
+    # the byte limits below, not the count, are what bound the work one upload can cause.
+    files: int = 2000
     file_bytes: int = 16 << 20  # per file, and per unpacked zip member
     unpacked_bytes: int = 128 << 20  # all zip members of one upload together (a zip bomb stops here)
 
@@ -42,28 +53,89 @@ class TextDocument:
     metadata: dict | None = None
 
 
-def ingest_files(kb: KnowledgeBase, files: Sequence[tuple[str, bytes]], acl: Sequence[str],
-                 caller_groups: Sequence[str] | None, domain: str | None = None,
-                 limits: UploadLimits = UploadLimits()) -> IngestReport:
-    """`files`: (file name, content). `acl`: the groups the new documents are visible to (empty: everyone).
-    `caller_groups`: None for a trusted local caller, else who may replace which existing document."""
-    from connectors import FolderConnector
+def group_folder(acl: Sequence[str]) -> str:
+    return "+".join(sorted(acl)) if acl else PUBLIC
 
-    with tempfile.TemporaryDirectory(prefix="assistant-upload-") as tmp:
-        root = Path(tmp).resolve() / FOLDER
-        root.mkdir()
-        errors = _unpack(files, root, limits)
-        # include "*": without a glob a folder walk skips unsupported files silently; an upload reports them.
-        written = any(p.is_file() for p in root.rglob("*"))
-        items = [_relabel(item, root) for item in FolderConnector(root, include=("*",)).iter_documents()] if written else []
-        return ingest_records(kb, [*errors, *items], acl, caller_groups, domain)
+
+def folder_acl(name: str) -> tuple[str, ...]:
+    return () if name == PUBLIC else tuple(name.split("+"))
+
+
+def safe_name(name: str) -> str:
+    """A file name without folders, hidden-file dots or characters a path or a shell could misread; it is
+    also part of a document id."""
+    base = PurePosixPath(str(name).replace("\\", "/")).name
+    cleaned = _UNSAFE.sub("_", base).strip(" .")
+    if len(cleaned) > 120:  # keep the suffix: it decides how the file is read
+        suffix = PurePosixPath(cleaned).suffix[:16]
+        cleaned = cleaned[: 120 - len(suffix)] + suffix
+    return cleaned or "upload"
+
+
+@dataclass
+class Staged:
+    """Files placed under the uploads folder, and the inputs that could not be (as errors)."""
+
+    files: list[Path] = field(default_factory=list)
+    errors: list[Exception] = field(default_factory=list)
+    # file → its previous content, kept until the ingest says whether the new one could be read
+    previous: dict[Path, bytes] = field(default_factory=dict)
+    count: int = 0  # inputs taken so far, zip members included
+    unpacked: int = 0  # bytes of zip members taken so far
+
+
+def ingest_files(kb: KnowledgeBase, files: Sequence[tuple[str, bytes | Path]], acl: Sequence[str],
+                 caller_groups: Sequence[str] | None, domain: str | None = None,
+                 limits: UploadLimits = UploadLimits(), wrap: Wrap | None = None) -> IngestReport:
+    """`files`: (file name, content or a file holding it). `acl`: the groups the new documents are visible
+    to (empty: everyone). `caller_groups`: None for a trusted local caller, else whose documents it may
+    replace. An unreadable new version of a file becomes an error and the previous one stays."""
+    from connectors.files import SUPPORTED
+
+    uploads = kb.path.resolve() / FOLDER
+    # Held from the first write to the restore: a concurrent upload of the same name must not see (or
+    # keep) the other's half-finished state.
+    with kb.lock:
+        staged = stage(files, uploads / group_folder(acl), limits, SUPPORTED)
+        report = ingest_stored(kb, staged.files, acl, caller_groups, domain, wrap, errors=staged.errors)
+        restore_failed(staged, report.errors)
+    # Sources relative to the KB: the caller named a file, not a path on the server.
+    root = str(kb.path.resolve()) + "/"
+    report.errors = [{**e, "source": e["source"].removeprefix(root)} for e in report.errors]
+    return report
+
+
+def ingest_stored(kb: KnowledgeBase, files: Sequence[Path], acl: Sequence[str], caller_groups: Sequence[str] | None,
+                  domain: str | None = None, wrap: Wrap | None = None, errors: Sequence[Exception] = (),
+                  prune: Path | None = None) -> IngestReport:
+    """Ingest files already under KB/uploads (an upload, or a re-sync of a group folder with `prune`)."""
+    from connectors import FileConnector
+
+    uploads = kb.path.resolve() / FOLDER
+
+    def documents() -> Iterator[Document | Exception]:
+        for file in files:
+            yield from FileConnector(file, id_root=uploads).iter_documents()
+
+    items = wrap(documents(), len(files)) if wrap else documents()
+    return ingest_records(kb, [*errors, *items], acl, caller_groups, domain, prune)
+
+
+def resync_folder(kb: KnowledgeBase, folder: Path, caller_groups: Sequence[str] | None,
+                  wrap: Wrap | None = None) -> IngestReport:
+    """Re-read one group folder of KB/uploads, whoever uploaded its files: new and changed files are
+    ingested with the folder's ACL, documents whose file is gone are deleted."""
+    from connectors.files import SUPPORTED, walk_files
+
+    files = walk_files(folder, set(SUPPORTED)) if folder.is_dir() else []
+    return ingest_stored(kb, files, folder_acl(folder.name), caller_groups, wrap=wrap, prune=folder)
 
 
 def ingest_texts(kb: KnowledgeBase, documents: Sequence[TextDocument], acl: Sequence[str],
                  caller_groups: Sequence[str] | None, domain: str | None = None) -> IngestReport:
     items: list[Document | Exception] = []
     for n, d in enumerate(documents, 1):
-        base = _safe_name(d.title).replace(" ", "-") if d.title.strip() else _digest(d.text)
+        base = safe_name(d.title).replace(" ", "-") if d.title.strip() else _digest(d.text)
         name = d.id or f"{FOLDER}/{base}"
         try:
             items.append(Document(id=name, text=d.text, title=d.title or name, source=f"upload:{d.title or name}",
@@ -74,11 +146,10 @@ def ingest_texts(kb: KnowledgeBase, documents: Sequence[TextDocument], acl: Sequ
 
 
 def ingest_records(kb: KnowledgeBase, items: Iterable[Document | Exception], acl: Sequence[str],
-                   caller_groups: Sequence[str] | None, domain: str | None) -> IngestReport:
+                   caller_groups: Sequence[str] | None, domain: str | None = None,
+                   prune: Path | None = None) -> IngestReport:
     """Ingest `items` under `acl`; an id that names a document `caller_groups` cannot see is an error."""
-    # Held across the check and the ingest, so no other request can slip a document in between.
-    with kb.lock:
-        checked: list[Document | Exception] = []
+    def checked() -> Iterator[Document | Exception]:  # lazy, so a progress wrapper counts as files are read
         for item in items:
             if isinstance(item, Document):
                 existing = kb.catalog.document(item.id)
@@ -88,74 +159,127 @@ def ingest_records(kb: KnowledgeBase, items: Iterable[Document | Exception], acl
                         "expected a new id: rename the file (or give another id) and upload again"))
                 else:
                     item = replace(item, acl=tuple(acl))
-            checked.append(item)
-        return kb.ingest(checked, domain=domain)
+            yield item
+
+    # Held across the check and the ingest, so no other request can slip a document in between.
+    with kb.lock:
+        return kb.ingest(checked(), domain=domain, prune_scopes=[prune] if prune else ())
 
 
-def _unpack(files: Sequence[tuple[str, bytes]], root: Path, limits: UploadLimits) -> list[Exception]:
-    """Write the uploads under `root`; what cannot be taken becomes an error naming the file."""
-    errors: list[Exception] = []
-    count, unpacked = 0, 0
-    for name, data in files:
-        safe = _safe_name(name)
-        if len(data) > limits.file_bytes:
-            errors.append(SourceError(name, f"file is {len(data):,} bytes, over the limit of {limits.file_bytes:,} "
-                                            "per file; split it or raise the server's upload limit"))
-            continue
-        if not safe.lower().endswith(".zip"):
-            count += 1
-            errors += _write(root / safe, data, name, count, limits)
-            continue
-        try:
-            archive = zipfile.ZipFile(BytesIO(data))
-            members = [m for m in archive.infolist() if not m.is_dir()]
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
-            errors.append(SourceError(name, f"not a readable zip archive ({exc}); expected a .zip of documents"))
-            continue
+def stage(files: Sequence[tuple[str, bytes | Path]], folder: Path, limits: UploadLimits,
+          supported: Sequence[str]) -> Staged:
+    """Writes each upload (a zip: its members, keeping their sub-folders) into `folder`."""
+    out = Staged()
+    written: set[Path] = set()
+    for name, content in files:
+        safe = safe_name(name)
+        size = len(content) if isinstance(content, bytes) else Path(content).stat().st_size
+        if safe.lower().endswith(".zip"):
+            if _fits(name, size, limits, out):
+                _unzip(name, content, folder / Path(safe).stem, limits, supported, out, written)
+        elif _accepted(safe, name, size, limits, supported, out):
+            data = content if isinstance(content, bytes) else Path(content).read_bytes()
+            _place(data, folder / safe, name, out, written)
+    return out
+
+
+def restore_failed(staged: Staged, errors: list[dict[str, str]]) -> None:
+    """Puts back the previous version of every staged file the ingest could not read (or removes a new
+    one), so the folder keeps matching what the KB holds and a later re-sync does not retry garbage."""
+    failed = {e["source"] for e in errors}
+    for file in staged.files:
+        if str(file) in failed:
+            if file in staged.previous:
+                file.write_bytes(staged.previous[file])
+            else:
+                file.unlink(missing_ok=True)
+
+
+def _fits(label: str, size: int, limits: UploadLimits, out: Staged) -> bool:
+    # A zip itself may be as large as what it unpacks to; its members then meet the per-file limit.
+    limit = limits.unpacked_bytes if label.lower().endswith(".zip") else limits.file_bytes
+    if size > limit:
+        out.errors.append(SourceError(label, f"file is {size:,} bytes, over the limit of {limit:,} "
+                                             "per file; split it or raise the server's upload limit"))
+        return False
+    return True
+
+
+def _accepted(name: str, label: str, size: int, limits: UploadLimits, supported: Sequence[str], out: Staged) -> bool:
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix not in supported:
+        out.errors.append(SourceError(label, f"unsupported file type {suffix or '(none)'}; expected one of "
+                                             f"{', '.join(supported)} or a .zip of them"))
+        return False
+    if not _fits(label, size, limits, out):
+        return False
+    if out.count >= limits.files:
+        out.errors.append(SourceError(label, f"more than {limits.files} files in one upload; send the rest in another"))
+        return False
+    out.count += 1
+    return True
+
+
+def _place(data: bytes, target: Path, label: str, out: Staged, written: set[Path]) -> None:
+    if target in written:
+        out.errors.append(SourceError(label, f"another file in this upload is also named {target.name!r}; "
+                                             "expected unique names"))
+        return
+    try:
+        previous = target.read_bytes() if target.is_file() else None
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.part")  # hidden: a re-sync never reads a half-written file
+        tmp.write_bytes(data)
+        tmp.replace(target)
+    except OSError as exc:  # e.g. a zip member whose folder is another member's file name
+        out.errors.append(SourceError(label, f"could not store the file ({exc.strerror or exc})"))
+        return
+    if previous is not None:
+        out.previous[target] = previous
+    written.add(target)
+    out.files.append(target)
+
+
+def _unzip(name: str, content: bytes | Path, folder: Path, limits: UploadLimits, supported: Sequence[str],
+           out: Staged, written: set[Path]) -> None:
+    try:
+        archive = zipfile.ZipFile(BytesIO(content) if isinstance(content, bytes) else content)
+        members = [m for m in archive.infolist() if not m.is_dir()]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        out.errors.append(SourceError(name, f"not a readable zip ({exc}); expected a .zip of "
+                                            f"{', '.join(supported)} files"))
+        return
+    # The whole zip is refused up front rather than half-ingested: "split it" is then a clear retry.
+    if out.count + len(members) > limits.files:
+        out.errors.append(SourceError(name, f"zip holds {len(members)} files, over the limit of {limits.files} "
+                                            "files per upload; split it into several zips"))
+        return
+    total = sum(m.file_size for m in members)  # as declared; reading stops at the declared size
+    if out.unpacked + total > limits.unpacked_bytes:
+        out.errors.append(SourceError(name, f"zip unpacks to {total:,} bytes, over the limit of "
+                                            f"{limits.unpacked_bytes:,} per upload; split it"))
+        return
+    out.unpacked += total
+    with archive:
         for member in members:
+            path = PurePosixPath(member.filename.replace("\\", "/"))
             label = f"{name}:{member.filename}"
-            parts = [_safe_name(p) for p in PurePosixPath(member.filename).parts if p not in ("", ".", "..", "/")]
-            if member.file_size > limits.file_bytes or unpacked + member.file_size > limits.unpacked_bytes:
-                errors.append(SourceError(label, f"unpacks to {member.file_size:,} bytes, over the limit of "
-                                                 f"{limits.file_bytes:,} per file ({limits.unpacked_bytes:,} per "
-                                                 "upload); split the archive"))
+            if ".." in path.parts or path.is_absolute():  # would escape the folder
+                out.errors.append(SourceError(label, "path leaves the zip's folder; skipped"))
                 continue
-            count += 1
-            unpacked += member.file_size
+            if not path.parts or any(p.startswith((".", "__MACOSX")) for p in path.parts):  # OS litter (.DS_Store)
+                continue
+            if not _accepted(path.name, label, member.file_size, limits, supported, out):
+                continue
             try:
-                content = archive.read(member)
-            except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
-                errors.append(SourceError(label, f"could not unpack ({exc})"))
+                data = archive.read(member)
+            except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError) as exc:
+                # RuntimeError: an encrypted member; NotImplementedError: an unsupported compression method
+                out.errors.append(SourceError(label, f"could not unpack ({exc})"))
                 continue
-            errors += _write(root.joinpath(Path(safe).stem, *parts), content, label, count, limits)
-    return errors
-
-
-def _write(path: Path, data: bytes, label: str, count: int, limits: UploadLimits) -> list[Exception]:
-    if count > limits.files:
-        return [SourceError(label, f"more than {limits.files} files in one upload; send the rest in another")]
-    if path.exists():
-        return [SourceError(label, f"another file in this upload is also named {path.name!r}; expected unique names")]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return []
-
-
-def _relabel(item: Document | Exception, root: Path) -> Document | Exception:
-    """Sources as the caller named them: the temporary folder is gone once the ingest returns."""
-    if isinstance(item, Document):
-        rel = item.source[len(str(root)) + 1:] if item.source.startswith(str(root)) else item.source
-        return replace(item, source=f"upload:{rel}", uri="")
-    if isinstance(item, SourceError) and item.source.startswith(str(root)):
-        return SourceError(item.source[len(str(root)) + 1:], str(item))
-    return item
-
-
-def _safe_name(name: str) -> str:
-    """A file name without folders, hidden-file dots or characters a path or a shell could misread."""
-    base = PurePosixPath(str(name).replace("\\", "/")).name
-    cleaned = _UNSAFE.sub("_", base).strip(" .")
-    return cleaned[:120] or "upload"
+            _place(data, folder.joinpath(*[safe_name(p) for p in path.parts]), label, out, written)
+    if folder.is_dir() and not any(folder.iterdir()):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _digest(text: str) -> str:

@@ -55,30 +55,34 @@ def test_upload_is_visible_to_its_groups_only(as_user):
     assert [e["source"] for e in report["errors"]] == ["tool.exe"] and "unsupported" in report["errors"][0]["error"]
 
     listed = {d["id"]: d for d in alice.get("/v1/documents").json()["data"]}
-    assert listed["uploads/quokka.md"]["acl"] == ["nurses"] and listed["uploads/quokka.md"]["chunks"] >= 1
-    assert listed["uploads/quokka.md"]["ingested_at"]
-    assert "uploads/quokka.md" in _ids(dana.get("/v1/documents"))  # dana is a nurse too
-    assert "uploads/quokka.md" not in _ids(bob.get("/v1/documents"))
+    assert listed["uploads/nurses/quokka.md"]["acl"] == ["nurses"] and listed["uploads/nurses/quokka.md"]["chunks"] >= 1
+    assert listed["uploads/nurses/quokka.md"]["ingested_at"]
+    assert "uploads/nurses/quokka.md" in _ids(dana.get("/v1/documents"))  # dana is a nurse too
+    assert "uploads/nurses/quokka.md" not in _ids(bob.get("/v1/documents"))
     assert "health/metformin.md" in _ids(bob.get("/v1/documents"))  # public demo documents stay visible
 
     query = {"query": "What are quokkas fed at dawn?", "k": 20}
-    assert any(h["doc_id"] == "uploads/quokka.md" for h in alice.post("/v1/search", json=query).json()["hits"])
+    assert any(h["doc_id"] == "uploads/nurses/quokka.md" for h in alice.post("/v1/search", json=query).json()["hits"])
     bob_hits = bob.post("/v1/search", json=query).json()["hits"]
-    assert bob_hits and all(h["doc_id"] != "uploads/quokka.md" for h in bob_hits)
+    assert bob_hits and all(h["doc_id"] != "uploads/nurses/quokka.md" for h in bob_hits)
 
-    # bob can neither delete it nor overwrite it by uploading a file of the same name
-    refused = bob.delete("/v1/documents/uploads/quokka.md")
+    # bob can neither delete it nor overwrite it: his file of the same name lands in his group's folder,
+    # and a text document naming its id is refused
+    refused = bob.delete("/v1/documents/uploads/nurses/quokka.md")
     assert refused.status_code == 404 and refused.json()["error"]["code"] == "document_not_found"
-    clash = bob.post("/v1/documents", files=[("files", ("quokka.md", b"Quokkas eat bread."))]).json()
+    own = bob.post("/v1/documents", files=[("files", ("quokka.md", b"Quokkas eat bread."))]).json()
+    assert own["documents_added"] == 1 and "uploads/paralegals/quokka.md" in _ids(bob.get("/v1/documents"))
+    clash = bob.post("/v1/documents", json={"documents": [{"id": "uploads/nurses/quokka.md",
+                                                           "text": "Quokkas eat bread."}]}).json()
     assert clash["documents_added"] == clash["documents_updated"] == 0
     assert "belongs to groups you are not in" in clash["errors"][0]["error"]
     assert alice.get("/v1/documents").json()["data"][_ids(alice.get("/v1/documents")).index(
-        "uploads/quokka.md")]["acl"] == ["nurses"]
+        "uploads/nurses/quokka.md")]["acl"] == ["nurses"]
 
-    deleted = alice.delete("/v1/documents/uploads/quokka.md")
-    assert deleted.status_code == 200 and deleted.json() == {"id": "uploads/quokka.md", "deleted": True}
-    assert "uploads/quokka.md" not in _ids(alice.get("/v1/documents"))
-    assert alice.delete("/v1/documents/uploads/quokka.md").status_code == 404
+    deleted = alice.delete("/v1/documents/uploads/nurses/quokka.md")
+    assert deleted.status_code == 200 and deleted.json() == {"id": "uploads/nurses/quokka.md", "deleted": True}
+    assert "uploads/nurses/quokka.md" not in _ids(alice.get("/v1/documents"))
+    assert alice.delete("/v1/documents/uploads/nurses/quokka.md").status_code == 404
 
 
 def test_json_documents_shared_with_a_named_subset_of_groups(as_user):
@@ -102,16 +106,15 @@ def test_upload_groups_must_be_the_callers(as_user):
     assert nobody.status_code == 403 and "belongs to no group" in nobody.json()["error"]["message"]
 
 
-def test_zip_upload_unpacks_safely(as_user, api_kb):
+def test_zip_upload_lands_where_the_page_keeps_uploads(as_user, api_kb):
+    """The API's wiring only: the unpacking rules are tests/test_uploads.py's."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
         z.writestr("ward/otter.md", "# Otters\n\nOtters in the ward pond eat fish twice a day.")
-        z.writestr("../../escape.md", "# Escape\n\nThis member tries to leave the upload folder.")
     report = as_user("alice").post("/v1/documents", files=[("files", ("batch.zip", buffer.getvalue()))]).json()
-    assert report["documents_added"] == 2 and not report["errors"], report
-    ids = _ids(as_user("alice").get("/v1/documents"))
-    assert {"uploads/batch/ward/otter.md", "uploads/batch/escape.md"} <= set(ids)
-    assert not (api_kb.path.parent / "escape.md").exists()
+    assert report["documents_added"] == 1 and not report["errors"], report
+    assert "uploads/nurses/batch/ward/otter.md" in _ids(as_user("alice").get("/v1/documents"))
+    assert (api_kb.path / "uploads" / "nurses" / "batch" / "ward" / "otter.md").is_file()
 
 
 def test_size_limits(url, as_user):

@@ -6,7 +6,7 @@ import zipfile
 import pytest
 
 from apps import kb_ops
-from apps.uploads import MAX_ZIP_MEMBERS, PUBLIC, group_folder
+from assistant.uploads import PUBLIC, group_folder
 from assistant.errors import AssistantError
 from assistant.users import User
 
@@ -41,34 +41,22 @@ def test_upload_group_must_be_one_of_the_users(tmp_path):
         kb_ops.upload_acl(User("nobody", ()), None)
 
 
-def test_zip_bad_files_and_a_corrupt_new_version_lose_nothing(new_kb, tmp_path):
+def test_upload_hands_paths_to_the_core_and_ticks_per_file(new_kb, tmp_path):
+    """The page's glue only: temporary files by path, progress ticks, errors in the report (the zip,
+    limit and restore rules themselves are tests/test_uploads.py's)."""
     kb = new_kb()
-    acl = ("nurses",)
-    good = _write(tmp_path / "leaflet.txt", "Flu vaccine clinics run every Tuesday morning in the east wing.")
-    assert kb_ops.upload(kb, [good], acl).documents_added == 1
     archive = tmp_path / "batch.zip"
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("sub/a.md", "# A\nThe pharmacy closes at six in the evening on weekdays.")
         z.writestr("../evil.md", "escape attempt")
-        z.writestr("data.csv", "id,text\n1,x")
-        z.writestr("__MACOSX/._a.md", "junk")
-    broken = tmp_path / "broken.zip"
-    broken.write_bytes(b"PK\x03\x04 not really a zip")
-    _write(tmp_path / "leaflet.txt", "")  # an empty new version of the already-ingested leaflet
-    (tmp_path / "scan.txt").write_bytes(b"\x00\x01binary")
-    report = kb_ops.upload(kb, [archive, broken, tmp_path / "leaflet.txt", tmp_path / "scan.txt"], acl)
-    errors = {e["source"].rsplit("/", 1)[-1] if ".zip:" not in e["source"] else e["source"]: e["error"]
-              for e in report.errors}
-    assert report.documents_added == 1 and report.documents_updated == 0
-    assert "leaves the zip" in errors["batch.zip:../evil.md"] and "unsupported file type .csv" in errors["batch.zip:data.csv"]
-    assert "not a readable zip" in errors["broken.zip"]
-    assert "empty" in errors["leaflet.txt"] and "binary" in errors["scan.txt"]
-    ids = [d.id for d in kb_ops.documents(kb, NURSE)]
-    assert ids == ["uploads/nurses/batch/sub/a.md", "uploads/nurses/leaflet.txt"]
-    # the previous leaflet is back on disk, so a re-sync keeps the ingested version
-    stored = kb.path / "uploads" / "nurses" / "leaflet.txt"
-    assert "Tuesday" in stored.read_text() and not (kb.path / "uploads" / "nurses" / "scan.txt").exists()
-    assert MAX_ZIP_MEMBERS > 100
+    ticks = []
+    report = kb_ops.upload(kb, [archive, _write(tmp_path / "b.md", "# B\nThe lab opens at seven.")], ("nurses",),
+                           lambda done, total: ticks.append((done, total)), user=NURSE)
+    assert report.documents_added == 2 and ticks == [(1, 2), (2, 2)]
+    assert [e["source"] for e in report.errors] == ["batch.zip:../evil.md"]
+    assert [d.id for d in kb_ops.documents(kb, NURSE)] == ["uploads/nurses/b.md", "uploads/nurses/batch/sub/a.md"]
+    with pytest.raises(AssistantError, match="nothing to ingest"):
+        kb_ops.upload(kb, [], ("nurses",))
 
 
 def test_delete_and_resync_an_uploads_folder(new_kb, tmp_path):

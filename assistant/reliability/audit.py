@@ -46,10 +46,6 @@ CREATE TABLE IF NOT EXISTS answers (
     latency_s REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS answers_time ON answers(time_utc);
-CREATE TRIGGER IF NOT EXISTS answers_no_update BEFORE UPDATE ON answers
-BEGIN SELECT RAISE(ABORT, 'audit log is append-only: UPDATE refused'); END;
-CREATE TRIGGER IF NOT EXISTS answers_no_delete BEFORE DELETE ON answers
-BEGIN SELECT RAISE(ABORT, 'audit log is append-only: DELETE refused'); END;
 CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     answer_id INTEGER NOT NULL REFERENCES answers(id),
@@ -62,11 +58,10 @@ CREATE TABLE IF NOT EXISTS feedback (
     passages TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS feedback_answer ON feedback(answer_id);
-CREATE TRIGGER IF NOT EXISTS feedback_no_update BEFORE UPDATE ON feedback
-BEGIN SELECT RAISE(ABORT, 'audit log is append-only: UPDATE refused'); END;
-CREATE TRIGGER IF NOT EXISTS feedback_no_delete BEFORE DELETE ON feedback
-BEGIN SELECT RAISE(ABORT, 'audit log is append-only: DELETE refused'); END;
-"""
+""" + "".join(f"""
+CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table}
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only: {op} refused'); END;""" for table in ("answers", "feedback")
+              for op in ("UPDATE", "DELETE"))
 _JSON_COLUMNS = ("retrieved", "verdicts", "quarantined")
 MAX_COMMENT = 4000
 

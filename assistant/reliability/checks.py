@@ -25,6 +25,9 @@ from .citations import citation_scores
 NOT_FOUND = "Not found in the knowledge base."
 DEFAULT_THRESHOLD = 0.55  # for a scorer without a calibrated threshold of its own (SupportScorer)
 _PREAMBLE = re.compile(r"^(?:(?:the )?answer(?: is)?\s*:\s*|according to (?:the )?sources?(?: \[\d+\])?,\s*)", re.I)
+# A markdown heading copied out of a passage ("Amoxicillin: # Amoxicillin *Demo Document*"): supported
+# verbatim, so the verifier would pass it, but it answers nothing. "# of shares" (lowercase) is not one.
+_HEADING = re.compile(r"(?:^|[\s:])#{1,6}\s+[A-Z]")
 _REFUSAL = re.compile(r"\b(not (?:found |mentioned |stated |given |provided )?in the (?:sources|context|text)|"
                       r"(?:sources|context) (?:do|does) not)\b", re.I)
 
@@ -119,7 +122,8 @@ class AnswerChecker:
 
 def _claims(raw: str, n_hits: int, question: str) -> list[tuple[str, tuple[int, ...]]]:
     """(sentence without markers, 0-based cited hit indexes). Drops questions, restatements of the
-    question that add nothing, refusals and a trailing fragment cut off by the token limit."""
+    question that add nothing, refusals, copied headings and a trailing fragment cut off by the token
+    limit."""
     asked = set(content_words(question))
     sentences = split_sentences(raw.strip())
     if len(sentences) > 1 and not re.search(r"[.!?][\"'”’)\]]*$", CITATION.sub("", sentences[-1]).strip()):
@@ -132,7 +136,7 @@ def _claims(raw: str, n_hits: int, question: str) -> list[tuple[str, tuple[int, 
         text = _PREAMBLE.sub("", text)
         text = re.sub(r"\s+([.,;:!?])", r"\1", text)
         words = content_words(text)
-        if not words or text.endswith("?") or _REFUSAL.search(text) or set(words) <= asked:
+        if not words or text.endswith("?") or _REFUSAL.search(text) or _HEADING.search(text) or set(words) <= asked:
             continue
         out.append((text, cited))
     return out

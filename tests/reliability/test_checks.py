@@ -68,3 +68,16 @@ def test_echoes_refusals_and_cut_off_tails_are_dropped_then_quote_fallback(embed
 def test_abstains_when_nothing_is_supported_and_no_quote_is_close(embedder):
     r = checker(embedder).check("Who won the 2018 World Cup?", "France won it in Moscow.", HITS)
     assert r.abstained and r.text == NOT_FOUND and r.citations == [] and r.confidence == 0.0
+
+
+def test_a_copied_markdown_heading_is_not_an_answer_sentence(embedder):
+    heading = [Hit(Chunk("m#0", "m", "# Metformin\n*Illustrative Demo Document*\n\nMetformin can rarely cause lactic "
+                                     "acidosis, a medical emergency.", 0, 90, title="Metformin"), 0.8, 0.6)]
+    r = checker(embedder).check("What rare side effect can metformin cause?",
+                                "Metformin: # Metformin *Illustrative Demo Document* [1]", heading)
+    assert [s.text for s in r.sentences if s.verdict != "removed"] == [
+        "Metformin can rarely cause lactic acidosis, a medical emergency."]
+    assert all("#" not in s.text for s in r.sentences)
+    # "# of" in running text is not a heading
+    kept = checker(embedder).check("How many shares?", "The # of shares is 45 days of receipt [1].", HITS)
+    assert kept.sentences and kept.sentences[0].text.startswith("The # of shares")

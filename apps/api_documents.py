@@ -12,8 +12,7 @@ from pydantic import ValidationError
 from assistant.catalog import DocumentRecord
 from assistant.errors import KnowledgeBaseError
 from assistant.pipeline import Assistant
-from assistant.retrieval import visible
-from assistant.uploads import TextDocument, UploadLimits, ingest_files, ingest_texts
+from assistant.uploads import TextDocument, UploadLimits, delete_visible, ingest_files, ingest_texts
 
 from .api import ERRORS, Caller, http_error
 from .api_models import DeletedOut, DocumentList, DocumentsIn, IngestOut
@@ -74,16 +73,13 @@ def add_document_routes(app, assistant: Assistant, caller, limits: ApiLimits) ->
     @app.delete("/v1/documents/{doc_id:path}", response_model=DeletedOut, responses=ERRORS,
                 tags=["knowledge base"])
     def delete_document(doc_id: str, who: Caller = Depends(caller)) -> dict:
-        with kb.lock:  # the check and the delete together: no upload can change its ACL in between
-            record = kb.catalog.document(doc_id)
-            if record is None or (who.groups is not None and not visible(record.acl, who.groups)):
-                # The same answer whether it is absent or hidden: a caller learns nothing of others' ids.
-                raise http_error(404, f"no document {doc_id!r} that you may see; GET /v1/documents lists yours",
-                                 "document_not_found", "doc_id")
-            try:
-                kb.delete_document(doc_id)
-            except KnowledgeBaseError as exc:
-                raise http_error(409, str(exc), "kb_busy") from None
+        try:
+            record = delete_visible(kb, doc_id, who.groups)
+        except KnowledgeBaseError as exc:
+            raise http_error(409, str(exc), "kb_busy") from None
+        if record is None:  # the same answer whether it is absent or hidden: a caller learns nothing of others' ids
+            raise http_error(404, f"no document {doc_id!r} that you may see; GET /v1/documents lists yours",
+                             "document_not_found", "doc_id")
         return {"id": doc_id, "deleted": True}
 
 

@@ -12,7 +12,7 @@ from typing import Callable, Iterable, Iterator
 from assistant.catalog import DocumentRecord
 from assistant.errors import AssistantError
 from assistant.kb import IngestReport, KnowledgeBase
-from assistant.uploads import FOLDER as UPLOADS, ingest_files, resync_folder
+from assistant.uploads import FOLDER as UPLOADS, delete_visible, ingest_files, resync_folder, uploaded_file
 from assistant.users import User
 from connectors import connector_for
 
@@ -50,13 +50,10 @@ def documents(kb: KnowledgeBase, user: User | None) -> list[DocumentRecord]:
 def delete(kb: KnowledgeBase, doc_id: str, user: User | None) -> str:
     """Deletes a document the user can see (an uploaded one also from the uploads folder, so a re-sync
     does not bring it back). Returns what happened, for the page."""
-    record = next((d for d in documents(kb, user) if d.id == doc_id), None)
+    record = delete_visible(kb, doc_id, _groups(user))
     if record is None:  # absent and not permitted read the same: the page must not confirm it exists
         raise AssistantError(f"document {doc_id!r}: expected one in your document list, found none; refresh it")
-    kb.delete_document(doc_id)
-    source = Path(record.source) if record.source else None
-    if source is not None and _under(source, kb.path.resolve() / UPLOADS):
-        source.unlink(missing_ok=True)
+    if uploaded_file(kb, record) is not None:
         return f"Deleted {doc_id} and its uploaded file."
     return (f"Deleted {doc_id} from the knowledge base. Its source file {record.source} is still there: a re-sync "
             "of its folder would ingest it again." if record.source else f"Deleted {doc_id}.")
@@ -70,7 +67,7 @@ def sync_folders(kb: KnowledgeBase, user: User | None) -> list[str]:
         source = Path(record.source) if record.source else None
         if source is None or not source.is_absolute():
             continue
-        if _under(source, uploads):
+        if source.is_relative_to(uploads):
             folders.add(str(uploads / source.relative_to(uploads).parts[0]))
             continue
         # A folder ingest names each file "<folder name>/<path inside it>", so the id locates the folder.
@@ -87,7 +84,7 @@ def resync(kb: KnowledgeBase, folder: str, user: User | None, tick: Tick | None 
         raise AssistantError(f"re-sync {folder!r}: expected one of the folders your documents came from, found "
                              "none; refresh the list")
     path = Path(folder)
-    if _under(path, kb.path.resolve() / UPLOADS):
+    if path.is_relative_to(kb.path.resolve() / UPLOADS):
         return resync_folder(kb, path, _groups(user), _ticks(tick))
     if not path.is_dir():
         raise AssistantError(f"re-sync {folder}: the folder is gone; delete its documents one by one instead")
@@ -108,6 +105,3 @@ def _counted(items: Iterable, tick: Tick | None, total: int | None) -> Iterator:
             tick(n, total)
         yield item
 
-
-def _under(path: Path, folder: Path) -> bool:
-    return path == folder or folder in path.parents

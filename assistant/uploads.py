@@ -22,6 +22,7 @@ from io import BytesIO
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator, Sequence
 
+from .catalog import DocumentRecord
 from .errors import SourceError
 from .kb import IngestReport, KnowledgeBase
 from .retrieval import visible
@@ -164,6 +165,27 @@ def ingest_records(kb: KnowledgeBase, items: Iterable[Document | Exception], acl
     # Held across the check and the ingest, so no other request can slip a document in between.
     with kb.lock:
         return kb.ingest(checked(), domain=domain, prune_scopes=[prune] if prune else ())
+
+
+def delete_visible(kb: KnowledgeBase, doc_id: str, caller_groups: Sequence[str] | None) -> DocumentRecord | None:
+    """Deletes a document the caller may see (`caller_groups` None: a trusted local caller) and, for an
+    uploaded one, its file under KB/uploads, so a re-sync of the folder does not bring it back. None when
+    the document is absent or hidden: the two must read the same to the caller."""
+    with kb.lock:  # the check and the delete together: no upload can change its ACL in between
+        record = kb.catalog.document(doc_id)
+        if record is None or (caller_groups is not None and not visible(record.acl, tuple(caller_groups))):
+            return None
+        kb.delete_document(doc_id)
+        file = uploaded_file(kb, record)
+        if file is not None:
+            file.unlink(missing_ok=True)
+    return record
+
+
+def uploaded_file(kb: KnowledgeBase, record: DocumentRecord) -> Path | None:
+    """The file under KB/uploads a document was read from; None for any other source."""
+    source = Path(record.source) if record.source else None
+    return source if source is not None and source.is_relative_to(kb.path.resolve() / FOLDER) else None
 
 
 def stage(files: Sequence[tuple[str, bytes | Path]], folder: Path, limits: UploadLimits,

@@ -5,7 +5,8 @@ own tests only check that they reach it with the right ACL."""
 import io
 import zipfile
 
-from assistant.uploads import UploadLimits, folder_acl, group_folder, ingest_files, resync_folder, safe_name
+from assistant.uploads import (UploadLimits, delete_visible, folder_acl, group_folder, ingest_files, resync_folder,
+                               safe_name)
 
 NURSES = ("nurses",)
 NOTE = b"# Ward 7\nVisiting hours on ward 7 end at 19:30 sharp."
@@ -101,3 +102,16 @@ def test_a_restricted_caller_cannot_replace_another_groups_document(new_kb):
     report = ingest_files(kb, [("x.md", NOTE)], NURSES, NURSES)
     assert "belongs to groups you are not in" in report.errors[0]["error"] and report.documents_updated == 0
     assert not (kb.path / "uploads" / "nurses" / "x.md").exists()  # the refused file is not left behind
+
+
+def test_delete_removes_an_uploaded_file_and_hides_others_documents(new_kb):
+    kb = new_kb()
+    ingest_files(kb, [("ward.md", NOTE)], NURSES, None)
+    stored = kb.path.resolve() / "uploads" / "nurses" / "ward.md"
+    assert delete_visible(kb, "uploads/nurses/ward.md", ("lawyers",)) is None  # hidden reads as absent
+    assert stored.is_file() and kb.catalog.document("uploads/nurses/ward.md") is not None
+    assert delete_visible(kb, "uploads/nurses/ward.md", NURSES).id == "uploads/nurses/ward.md"
+    assert not stored.exists() and kb.catalog.document("uploads/nurses/ward.md") is None
+    # the file went with it, so re-syncing the folder does not bring the document back
+    assert resync_folder(kb, stored.parent, NURSES).documents_added == 0 and kb.catalog.documents() == []
+    assert delete_visible(kb, "uploads/nurses/ward.md", None) is None

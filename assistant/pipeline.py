@@ -44,7 +44,7 @@ class Assistant:
         self.checker = AnswerChecker(Verifier(self.settings, embedder=kb.embedder), config)
         self.guard = OutputGuard(config)
         self.escalator = Escalator(config, self.settings.generator) if config.escalate else None
-        self.audit = AuditLog(audit_path(kb.path, config.audit_path), config.audit_questions) if config.audit else None
+        self.audit = _audit_log(kb.path, config)
         self.consistency = (SelfConsistency(self.generator, kb.embedder, config.self_consistency,
                                             max_source_chars=self.settings.generator.max_source_chars)
                             if config.self_consistency else None)
@@ -64,8 +64,7 @@ class Assistant:
         other.kb = kb
         other.retriever = HybridRetriever(kb, self.settings.retrieval)
         other.retriever.reranker = self.retriever.reranker
-        config = self.settings.reliability
-        other.audit = AuditLog(audit_path(kb.path, config.audit_path), config.audit_questions) if config.audit else None
+        other.audit = _audit_log(kb.path, self.settings.reliability)
         return other
 
     def search(self, query: str, k: int | None = None, filters: SearchFilter | None = None) -> list[Hit]:
@@ -169,6 +168,10 @@ class Assistant:
             return name, "".join(pieces).strip()
         # one model: plain generate(question, hits), as any Generator has
         return name, self.generator.generate(question, hits, **kwargs)
+
+
+def _audit_log(kb_path: str | Path, config) -> AuditLog | None:
+    return AuditLog(audit_path(kb_path, config.audit_path), config.audit_questions) if config.audit else None
 
 
 def audit_path(kb_path: str | Path, configured: str = "") -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from . import plots
-from .stats import Metric, compare, summarise
+from .stats import Interval, Metric, compare, summarise
 
 
 def _cell(interval: dict | None, seconds: bool = False) -> str:
@@ -23,7 +23,7 @@ def _difference(interval: dict | None, lower_is_better: bool, seconds: bool) -> 
         return "n/a"
     sign = "+" if interval["value"] >= 0 else ""
     text = f"{sign}{_cell(interval, seconds)}"
-    if interval["low"] > 0 or interval["high"] < 0:
+    if Interval(**interval).excludes_zero:
         better = (interval["value"] < 0) == lower_is_better
         text += " **better**" if better else " **worse**"
     return text

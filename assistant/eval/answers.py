@@ -87,5 +87,5 @@ def scores(records: list[dict], reliability: bool) -> dict[str, Metric]:
     for stage in STAGES:
         values = np.array([r["timings"].get(stage, NAN) for r in records], float)
         if not np.isnan(values).all():
-            out[f"latency_{stage}_s"] = Metric(values, lower_is_better=True)
+            out[f"latency_{stage}_s"] = Metric(values)
     return out

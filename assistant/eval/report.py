@@ -18,13 +18,14 @@ def _cell(interval: dict | None, seconds: bool = False) -> str:
     return f"{fmt(interval['value'])} [{fmt(interval['low'])}, {fmt(interval['high'])}]"
 
 
-def _difference(interval: dict | None, lower_is_better: bool, seconds: bool) -> str:
+def _difference(interval: dict | None, seconds: bool) -> str:
+    """Seconds (the latency metrics) are the one kind where lower is better."""
     if not interval:
         return "n/a"
     sign = "+" if interval["value"] >= 0 else ""
     text = f"{sign}{_cell(interval, seconds)}"
     if Interval(**interval).excludes_zero:
-        better = (interval["value"] < 0) == lower_is_better
+        better = (interval["value"] < 0) == seconds
         text += " **better**" if better else " **worse**"
     return text
 
@@ -100,8 +101,7 @@ def markdown(report: dict, scores: dict[str, dict[str, Metric]], notes: list[str
         seconds = name.startswith("latency")
         row = [_cell(report["summary"][v].get(name), seconds) for v in variants]
         if compared:
-            lower = next(iter(scores.values())).get(name, Metric(np.zeros(1))).lower_is_better
-            row.append(_difference(report["comparison"].get(name), lower, seconds))
+            row.append(_difference(report["comparison"].get(name), seconds))
         lines.append(f"| {name} | " + " | ".join(row) + " |")
     if report.get("calibration"):
         for variant, c in report["calibration"].items():

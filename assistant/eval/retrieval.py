@@ -85,4 +85,4 @@ def scores(records: list[dict], k: int) -> dict[str, Metric]:
     def column(name: str) -> np.ndarray:
         return np.array([r[name] for r in records], float)
     return {f"ndcg@{k}": Metric(column(f"ndcg@{k}")), f"recall@{k}": Metric(column(f"recall@{k}")),
-            "mrr": Metric(column("mrr")), "latency_s": Metric(column("latency_s"), lower_is_better=True)}
+            "mrr": Metric(column("mrr")), "latency_s": Metric(column("latency_s"))}

@@ -74,7 +74,6 @@ class Metric:
     over a set of them when it is not the mean (rows are then vectors, e.g. abstained & answerable)."""
     values: np.ndarray
     statistic: Statistic | None = None
-    lower_is_better: bool = False
 
     def usable(self) -> np.ndarray:
         """Rows where the metric applies."""

@@ -52,7 +52,7 @@ def scores(records: list[dict]) -> dict[str, Metric]:
         if (rows[:, 1] == LABELS.index(label)).any():
             out[f"{label}_precision"] = Metric(rows, _per_label(label, "precision"))
             out[f"{label}_recall"] = Metric(rows, _per_label(label, "recall"))
-    out["latency_s"] = Metric(np.array([r["latency_s"] for r in records], float), lower_is_better=True)
+    out["latency_s"] = Metric(np.array([r["latency_s"] for r in records], float))
     return out
 
 

@@ -3,12 +3,11 @@ shown as its report.md with the plots below it."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import gradio as gr
 
-_IMAGE = re.compile(r"^!\[[^\]]*\]\([^)]*\)\s*$", re.M)
+from assistant.eval.report import without_images
 
 
 def report_folders(root: str | Path) -> list[str]:
@@ -27,7 +26,7 @@ def load_report(root: str | Path, name: str | None) -> tuple[str, list[tuple[str
     folder = (Path(root) / name).resolve()
     if Path(root).resolve() not in folder.parents or not (folder / "report.md").is_file():
         return f"No report at {name}: expected a folder with report.md under {root}.", []
-    text = _IMAGE.sub("", (folder / "report.md").read_text(encoding="utf-8")).rstrip()
+    text = without_images((folder / "report.md").read_text(encoding="utf-8"))
     return text, [(str(png), png.stem) for png in sorted(folder.glob("*.png"))]
 
 

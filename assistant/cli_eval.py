@@ -134,7 +134,7 @@ def run(args, settings: Settings) -> int:
     if args.json:
         print(json.dumps(result, default=float))
     else:
-        print((out / "report.md").read_text(encoding="utf-8").split("![", 1)[0].rstrip())
+        print(report.without_images((out / "report.md").read_text(encoding="utf-8")))
         print(f"\nreport: {out / 'report.md'}", file=sys.stderr)
     return 0
 

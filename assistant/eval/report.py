@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 
-from . import plots
 from .stats import Interval, Metric, compare, summarise
+
+_IMAGE = re.compile(r"^!\[[^\]]*\]\([^)]*\)\s*$", re.M)
+
+
+def without_images(markdown: str) -> str:
+    """report.md's text without its image lines (the plots are shown apart, or not at all)."""
+    return _IMAGE.sub("", markdown).rstrip()
 
 
 def _cell(interval: dict | None, seconds: bool = False) -> str:
@@ -45,6 +52,8 @@ def build(meta: dict, scores: dict[str, dict[str, Metric]], seed: int = 0) -> di
 
 def write(out: Path, report: dict, scores: dict[str, dict[str, Metric]], calibration: dict | None = None,
           notes: list[str] = ()) -> Path:
+    from . import plots  # matplotlib: only when writing, not for reading a report (the web page)
+
     out.mkdir(parents=True, exist_ok=True)
     title = f"{report['command']} · {Path(str(report['data']).split(' + ')[0]).name}"
     figures = {"metrics": plots.metric_bars(report["summary"], out / "metrics.png", f"{title}: metrics")}

@@ -12,7 +12,6 @@ lock makes the page's queue and the API take turns on the one model."""
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass
 from typing import AsyncIterator
 
@@ -25,6 +24,7 @@ from assistant.followup import question_from_turns
 from assistant.generator import AUTO, BASE
 from assistant.pipeline import MAX_QUESTION_CHARS, Assistant
 from assistant.serialize import answer_to_dict, hit_to_dict
+from assistant.text import sentence_spans
 from assistant.types import Answer, SearchFilter
 from assistant.users import User, UserError, UserStore
 
@@ -167,8 +167,10 @@ def answer_extra(answer: Answer, question: str) -> dict:
 
 
 def sentence_pieces(text: str) -> list[str]:
-    """The answer in sentence-sized pieces that join back to exactly `text`."""
-    return re.findall(r".+?(?:[.!?]\s+|$)", text, re.S) if text else []
+    """The answer in sentence-sized pieces (the project's splitter: abbreviations and decimals do not end
+    one) that join back to exactly `text`."""
+    bounds = [0, *(end for _, end in sentence_spans(text)[:-1]), len(text)]
+    return [text[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
 
 
 async def _stream(job, ident: str, created: int, model: str, question: str) -> AsyncIterator[str]:

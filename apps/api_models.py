@@ -9,11 +9,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.pipeline import MAX_QUESTION_CHARS
+from assistant.users import NAME
 
 from .openai_wire import ChatRequest
 
 Name = Annotated[str, Field(min_length=1, max_length=500)]
-Group = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")]
+Group = Annotated[str, Field(pattern=f"^{NAME.pattern}$")]
 IsoDate = Annotated[str, Field(pattern=r"^\d{4}(-\d{2}(-\d{2}([T ]\d{2}(:\d{2}(:\d{2})?)?)?)?)?$")]
 
 

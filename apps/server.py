@@ -32,8 +32,8 @@ def create_server(assistant: Assistant, users: UserStore | None = None, reports:
 
     @api.get("/health")
     def health() -> dict:
-        stats = assistant.kb.stats()
-        return {"status": "ok", "documents": stats["documents"], "chunks": stats["chunks"]}
+        documents, chunks = assistant.kb.catalog.counts()
+        return {"status": "ok", "documents": documents, "chunks": chunks}
 
     add_api(api, assistant, users, limits or ApiLimits())
 

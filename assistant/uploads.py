@@ -26,7 +26,7 @@ from .catalog import DocumentRecord
 from .errors import SourceError
 from .kb import IngestReport, KnowledgeBase
 from .retrieval import visible
-from .types import Document
+from .types import Document, SearchFilter
 
 FOLDER = "uploads"
 PUBLIC = "~public"
@@ -162,9 +162,8 @@ def ingest_records(kb: KnowledgeBase, items: Iterable[Document | Exception], acl
                     item = replace(item, acl=tuple(acl))
             yield item
 
-    # Held across the check and the ingest, so no other request can slip a document in between.
-    with kb.lock:
-        return kb.ingest(checked(), domain=domain, prune_scopes=[prune] if prune else ())
+    # kb.ingest holds the KB's lock while it reads `checked()`: no request slips a document in between.
+    return kb.ingest(checked(), domain=domain, prune_scopes=[prune] if prune else ())
 
 
 def delete_visible(kb: KnowledgeBase, doc_id: str, caller_groups: Sequence[str] | None) -> DocumentRecord | None:
@@ -172,9 +171,11 @@ def delete_visible(kb: KnowledgeBase, doc_id: str, caller_groups: Sequence[str] 
     uploaded one, its file under KB/uploads, so a re-sync of the folder does not bring it back. None when
     the document is absent or hidden: the two must read the same to the caller."""
     with kb.lock:  # the check and the delete together: no upload can change its ACL in between
-        record = kb.catalog.document(doc_id)
-        if record is None or (caller_groups is not None and not visible(record.acl, tuple(caller_groups))):
+        found = kb.catalog.documents(SearchFilter(doc_ids=(doc_id,),
+                                                  groups=None if caller_groups is None else tuple(caller_groups)))
+        if not found:
             return None
+        record = found[0]
         kb.delete_document(doc_id)
         file = uploaded_file(kb, record)
         if file is not None:

@@ -23,7 +23,7 @@ from .errors import AssistantError
 from .types import SearchFilter
 
 FORMAT = 1
-_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")  # user and group names (the API validates groups with it too)
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}  # ~50 ms a check: cheap for a login, costly for a guesser
 KEY_PREFIX = "sk-da-"
 
@@ -125,7 +125,7 @@ class UserStore:
 
     # -- writing -------------------------------------------------------------------------------------
     def add(self, name: str, password: str, groups: tuple[str, ...] | list[str] = ()) -> User:
-        if not _NAME.fullmatch(name):
+        if not NAME.fullmatch(name):
             raise UserError(f"user name: expected 1-64 letters, digits or _.@-, found {name!r}")
         if len(password) < 8:
             raise UserError(f"password for {name}: expected at least 8 characters, found {len(password)}")
@@ -180,7 +180,7 @@ class UserStore:
 
 def _groups(groups) -> tuple[str, ...]:
     out = tuple(dict.fromkeys(g.strip() for g in groups if g.strip()))
-    bad = [g for g in out if not _NAME.fullmatch(g)]
+    bad = [g for g in out if not NAME.fullmatch(g)]
     if bad:
         raise UserError(f"group names: expected 1-64 letters, digits or _.@-, found {bad}")
     return out

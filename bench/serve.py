@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.demo import QUESTIONS, ensure_demo_kb  # noqa: E402
+from retrieval_speed import rss_mb  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -48,12 +49,9 @@ class RssMonitor:
 
     def rss_mb(self) -> float:
         try:
-            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        except OSError:
-            pass
-        return 0.0
+            return rss_mb(self.pid)
+        except Exception:  # noqa: BLE001 - the server has exited (OSError, or psutil's NoSuchProcess)
+            return 0.0
 
     def __enter__(self) -> "RssMonitor":
         if self.pid:
@@ -96,14 +94,16 @@ def ask(url: str, question: str, deadline: float) -> dict:
             r = httpx.post(f"{url}/v1/chat/completions", json=body, timeout=max(1.0, deadline - time.time()))
         except httpx.HTTPError as exc:
             return {"ok": False, "error": f"{type(exc).__name__}: {exc}", "retries": retries}
-        if r.status_code == 503 and time.time() + int(r.headers.get("Retry-After", "5")) < deadline:
+        wait = int(r.headers.get("Retry-After", "5"))
+        if r.status_code == 503 and time.time() + wait < deadline:
             retries += 1
-            time.sleep(int(r.headers.get("Retry-After", "5")))
+            time.sleep(wait)
             continue
         if r.status_code != 200:
             return {"ok": False, "error": f"HTTP {r.status_code}: {r.text[:200]}", "retries": retries}
-        extra = r.json()["assistant"]
-        return {"ok": bool(r.json()["choices"][0]["message"]["content"]), "seconds": time.perf_counter() - started,
+        reply = r.json()
+        extra = reply["assistant"]
+        return {"ok": bool(reply["choices"][0]["message"]["content"]), "seconds": time.perf_counter() - started,
                 "abstained": extra["abstained"], "generate_s": extra["timings"].get("generate"), "retries": retries}
 
 

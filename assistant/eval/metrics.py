@@ -90,7 +90,8 @@ def per_label(predicted: Sequence[str], gold: Sequence[str], labels: Sequence[st
 
 
 def balanced_accuracy(predicted: Sequence[str], gold: Sequence[str]) -> float:
-    """Mean recall over the labels present in `gold`."""
+    """Mean recall over the labels present in `gold` (any number of labels; the binary supported-vs-not
+    figure uses reliability.calibrate.balanced_accuracy, as bench/verify.py does)."""
     present = sorted(set(gold))
     scores = per_label(predicted, gold, present)
     return float(np.mean([scores[label]["recall"] for label in present])) if present else 0.0

@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 
+from ..reliability.calibrate import balanced_accuracy
 from ..reliability.datasets import LABELS, SUPPORTED
 from ..reliability.verifier import Verifier
 from . import metrics
@@ -27,8 +28,9 @@ def evaluate(verifier: Verifier, items: list[EvalItem]) -> list[dict]:
 
 
 def _binary(rows: np.ndarray) -> float:
+    """Supported vs not, by the same function bench/verify.py reports."""
     supported = LABELS.index(SUPPORTED)
-    return metrics.balanced_accuracy(list(rows[:, 0] == supported), list(rows[:, 1] == supported))
+    return balanced_accuracy(rows[:, 1] == supported, rows[:, 0] == supported)
 
 
 def _three_way(rows: np.ndarray) -> float:

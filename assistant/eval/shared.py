@@ -52,8 +52,8 @@ def load_named(spec: str, verify: bool = False, embedder=None) -> list[EvalItem]
         wanted = "healthver or contractnli (claims with labels)" if verify else "pubmedqa, medquad, cuad or contractnli"
         raise AssistantError(f"--data {name}: expected {wanted} for this evaluation, or your own JSONL file")
     if verify:
-        examples = datasets.load_healthver(need("healthver/healthver_dev.csv")) if name == "healthver" else \
-            datasets.load_contractnli(need("contractnli/dev.json"), embedder)
+        # Their own loaders find the default files (datasets.default_path) and say where they expected them.
+        examples = datasets.load_healthver() if name == "healthver" else datasets.load_contractnli(embedder=embedder)
         return [EvalItem(e.id, e.claim, evidence=tuple(e.evidence), label=e.label) for e in examples]
     return {"pubmedqa": pubmedqa, "medquad": medquad, "cuad": cuad, "contractnli": contractnli}[name](subset)
 

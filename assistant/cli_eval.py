@@ -113,8 +113,9 @@ def run(args, settings: Settings) -> int:
     out = Path(args.out)
     started = time.perf_counter()
     scores, curves = {}, {}
+    built: dict = {}  # models shared by the variants whose settings are equal (e.g. bm25,hybrid or base,auto)
     for variant in variants:
-        runner = _runner(args, variant)
+        runner = _runner(args, variant, built)
         cache = ResultCache(out / f"results-{args.what}-{variant.label}.jsonl", runner.config)
         records = run_cached(items, cache, runner.compute, f"{args.what} · {variant.label}", runner.batch)
         scores[variant.label] = runner.scores(records)
@@ -149,7 +150,16 @@ class Runner:
     threshold: float = 0.0
 
 
-def _runner(args, variant: Variant) -> Runner:
+def _built(built: dict, kind: str, settings: Settings, make):
+    """One `kind` of object per distinct settings: the variants told apart only by a retrieval mode or an
+    adapter (chosen per call) share the knowledge base, verifier and generator, so models load once."""
+    key = (kind, repr(settings))
+    if key not in built:
+        built[key] = make()
+    return built[key]
+
+
+def _runner(args, variant: Variant, built: dict) -> Runner:
     """What one configuration computes per question, and the key its cached results are stored under."""
     config = {"command": args.what, "option": variant.option, "settings": repr(variant.settings),
               "version": RESULTS_VERSION}
@@ -157,12 +167,12 @@ def _runner(args, variant: Variant) -> Runner:
         from .eval import verify
         from .reliability.verifier import Verifier
 
-        verifier = Verifier(variant.settings)
+        verifier = _built(built, "verifier", variant.settings, lambda: Verifier(variant.settings))
         return Runner(config, lambda part: verify.evaluate(verifier, part), verify.scores, verify.BATCH,
                       verify.calibration, verifier.threshold)
     from .kb import KnowledgeBase
 
-    kb = KnowledgeBase(args.kb, variant.settings)
+    kb = _built(built, "kb", variant.settings, lambda: KnowledgeBase(args.kb, variant.settings))
     config.update(kb=str(kb.path.resolve()), kb_size=kb.catalog.counts(), k=args.k)
     if args.what == "retrieval":
         from .eval import retrieval
@@ -173,11 +183,9 @@ def _runner(args, variant: Variant) -> Runner:
     from .eval import answers
     from .pipeline import Assistant
 
-    assistant = Assistant(kb)
+    assistant, warmed = _built(built, "assistant", variant.settings, lambda: (Assistant(kb), []))
     adapter = None if variant.option == "default" else variant.option
     full = args.what == "answers"
-
-    warmed: list[bool] = []
 
     def compute(part):
         if not warmed:  # loading the models is not answer latency; all cached: never loaded

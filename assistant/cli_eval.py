@@ -73,7 +73,9 @@ def _variants(args, settings: Settings) -> list[Variant]:
     return out
 
 
-def _items(args, embedder_factory):
+def _items(args, embedder_factory, cache_dir: Path):
+    """The questions kept, how many were read, and the --limit applied. `cache_dir`: where ContractNLI
+    claims' retrieved evidence is kept between runs."""
     from .eval.items import load_jsonl, load_qrels
     from .eval.shared import load_named
 
@@ -82,8 +84,12 @@ def _items(args, embedder_factory):
     elif Path(args.data).is_file():
         items = load_jsonl(args.data)
     else:
-        items = load_named(args.data, verify=args.what == "verify",
-                           embedder=embedder_factory() if args.data.startswith("contractnli") else None)
+        embedder = None
+        if args.what == "verify" and args.data.startswith("contractnli"):
+            # Only ContractNLI claims need one (their evidence is retrieved), cached per embedding model.
+            embedder = embedder_factory()
+            cache_dir = cache_dir / hashlib.sha1(embedder.identity.encode()).hexdigest()[:12]
+        items = load_named(args.data, verify=args.what == "verify", embedder=embedder, cache_dir=cache_dir)
     usable = {"retrieval": lambda i: i.relevance or i.evidence, "verify": lambda i: i.evidence and i.label,
               "qa": lambda i: i.answer or i.label or not i.answerable, "answers": lambda i: True}[args.what]
     kept = [i for i in items if usable(i)]
@@ -100,7 +106,6 @@ def _items(args, embedder_factory):
 
 
 def run(args, settings: Settings) -> int:
-    from .embeddings import Embedder
     from .eval import report
     from .eval.cache import ResultCache, run_cached
 
@@ -109,11 +114,11 @@ def run(args, settings: Settings) -> int:
     if args.what != "verify" and not args.kb:
         raise AssistantError(f"eval {args.what} needs --kb DIR, the knowledge base the questions are asked of")
     variants = _variants(args, settings)
-    items, total, limit = _items(args, lambda: Embedder(settings.embedding))
     out = Path(args.out)
+    built: dict = {}  # models shared by the variants whose settings are equal (e.g. bm25,hybrid or base,auto)
+    items, total, limit = _items(args, lambda: _verifier(built, settings).embedder, out / "evidence")
     started = time.perf_counter()
     scores, curves = {}, {}
-    built: dict = {}  # models shared by the variants whose settings are equal (e.g. bm25,hybrid or base,auto)
     for variant in variants:
         runner = _runner(args, variant, built)
         cache = ResultCache(out / f"results-{args.what}-{variant.label}.jsonl", runner.config)
@@ -159,15 +164,21 @@ def _built(built: dict, kind: str, settings: Settings, make):
     return built[key]
 
 
+def _verifier(built: dict, settings: Settings):
+    """The verifier for these settings; its embedder also retrieves ContractNLI claims' evidence."""
+    from .reliability.verifier import Verifier
+
+    return _built(built, "verifier", settings, lambda: Verifier(settings))
+
+
 def _runner(args, variant: Variant, built: dict) -> Runner:
     """What one configuration computes per question, and the key its cached results are stored under."""
     config = {"command": args.what, "option": variant.option, "settings": repr(variant.settings),
               "version": RESULTS_VERSION}
     if args.what == "verify":
         from .eval import verify
-        from .reliability.verifier import Verifier
 
-        verifier = _built(built, "verifier", variant.settings, lambda: Verifier(variant.settings))
+        verifier = _verifier(built, variant.settings)
         return Runner(config, lambda part: verify.evaluate(verifier, part), verify.scores, verify.BATCH,
                       verify.calibration, verifier.threshold)
     from .kb import KnowledgeBase

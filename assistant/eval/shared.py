@@ -43,8 +43,9 @@ def need(relative: str) -> Path:
     return path
 
 
-def load_named(spec: str, verify: bool = False, embedder=None) -> list[EvalItem]:
-    """`verify`: claim/evidence/label items (healthver, contractnli); otherwise questions."""
+def load_named(spec: str, verify: bool = False, embedder=None, cache_dir: Path | None = None) -> list[EvalItem]:
+    """`verify`: claim/evidence/label items (healthver, contractnli); otherwise questions. ContractNLI
+    claims' evidence is retrieved with `embedder` and cached in `cache_dir` (None: not cached)."""
     name, _, subset = spec.partition(":")
     if name not in NAMES:
         raise AssistantError(f"--data {spec!r}: expected a file or one of {', '.join(NAMES)}, found neither")
@@ -52,8 +53,10 @@ def load_named(spec: str, verify: bool = False, embedder=None) -> list[EvalItem]
         wanted = "healthver or contractnli (claims with labels)" if verify else "pubmedqa, medquad, cuad or contractnli"
         raise AssistantError(f"--data {name}: expected {wanted} for this evaluation, or your own JSONL file")
     if verify:
-        # Their own loaders find the default files (datasets.default_path) and say where they expected them.
-        examples = datasets.load_healthver() if name == "healthver" else datasets.load_contractnli(embedder=embedder)
+        from ..reliability.calibrate import load_dataset
+
+        # The datasets' own loaders find the default files (datasets.default_path) and say where they expected them.
+        examples = load_dataset(name, None, embedder, cache_dir)
         return [EvalItem(e.id, e.claim, evidence=tuple(e.evidence), label=e.label) for e in examples]
     return {"pubmedqa": pubmedqa, "medquad": medquad, "cuad": cuad, "contractnli": contractnli}[name](subset)
 

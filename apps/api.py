@@ -121,6 +121,9 @@ def add_api(app, assistant: Assistant, users: UserStore | None = None, limits: A
         if request.messages[-1].role != "user":
             raise http_error(422, f"the last message must be the user's question, found role "
                                   f"{request.messages[-1].role!r}", "invalid_value", "messages")
+        if not request.messages[-1].text.strip():  # else the previous question would be answered again
+            raise http_error(422, "the last user message is blank; expected the question to answer",
+                             "invalid_value", f"messages.{len(request.messages) - 1}.content")
         turns = [m.text for m in request.messages if m.role == "user"]
         question = question_from_turns(turns) if any(t.strip() for t in turns) else ""
         if not question.strip() or len(question) > MAX_QUESTION_CHARS:
@@ -158,8 +161,38 @@ def add_api(app, assistant: Assistant, users: UserStore | None = None, limits: A
             raise http_error(422, str(exc), "invalid_request") from None
         return {"hits": [hit_to_dict(h) for h in hits]}
 
+    @app.get("/health", tags=["server"])
+    def health(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> dict:
+        """Up, and how much the caller may search: without a key (with a users file) public documents only."""
+        if users is None:
+            filters = None
+        elif credentials is None:
+            filters = SearchFilter(groups=())
+        else:
+            filters = caller(credentials).filters()
+        documents, chunks = assistant.kb.catalog.counts(filters)
+        return {"status": "ok", "documents": documents, "chunks": chunks}
+
     add_document_routes(app, assistant, caller, limits)
+    add_unknown_routes(app)
     return gate
+
+
+def add_unknown_routes(app, prefix: str = "/v1") -> None:
+    """Any other path under `prefix` answers in the API's error shape (404, or 405 with Allow for a known
+    path and another method) instead of falling through to the page."""
+    from starlette.routing import Match
+
+    @app.api_route(prefix + "/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+                   include_in_schema=False)
+    def unknown(request: Request, rest: str):
+        allowed = sorted({m for route in app.routes if getattr(route, "endpoint", None) is not unknown
+                          and route.matches(request.scope)[0] == Match.PARTIAL for m in getattr(route, "methods", ()) or ()})
+        if allowed:
+            raise http_error(405, f"{request.method} {request.url.path}: expected one of {', '.join(allowed)}",
+                             "method_not_allowed", headers={"Allow": ", ".join(allowed)})
+        raise http_error(404, f"no route {request.method} {request.url.path}; the API's routes are listed at "
+                              "/docs and /openapi.json", "unknown_route")
 
 
 def answer_extra(answer: Answer, question: str) -> dict:

@@ -1,6 +1,7 @@
 """The documents routes of the API: upload (multipart files or JSON text records), list and delete, each
-limited to what the caller may see. New documents get the caller's groups as their ACL, or a subset the
-caller names; a caller with no group cannot upload (the documents would be public)."""
+limited to what the caller may see and, for changes, to what their roles allow (`assistant.users`:
+`upload_acl` gives a new document's ACL, `may_write` who may replace or delete one). Text records of a
+signed-in caller are stored under their ACL's namespace; the response lists the ids given."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pydantic import ValidationError
 from assistant.catalog import DocumentRecord
 from assistant.errors import KnowledgeBaseError
 from assistant.pipeline import Assistant
-from assistant.uploads import TextDocument, UploadLimits, delete_visible, ingest_files, ingest_texts
+from assistant.uploads import TextDocument, UploadLimits, delete_visible, ingest_files, ingest_texts, text_id
+from assistant.users import AccessDenied, upload_acl
 
 from .api import ERRORS, Caller, http_error
 from .api_models import DeletedOut, DocumentList, DocumentsIn, IngestOut
@@ -52,7 +54,8 @@ def add_document_routes(app, assistant: Assistant, caller, limits: ApiLimits) ->
             domain = form.get("domain") if isinstance(form.get("domain"), str) else None
             contents = [(f.filename or "upload", await f.read()) for f in files]
             acl = _acl(who, groups or None)
-            job = lambda: ingest_files(kb, contents, acl, who.groups, domain or None, upload_limits)  # noqa: E731
+            ids: list[str] = []
+            job = lambda: ingest_files(kb, contents, acl, who.user, domain or None, upload_limits)  # noqa: E731
         elif kind.startswith("application/json"):
             try:
                 body = DocumentsIn.model_validate_json(await request.body())
@@ -60,7 +63,8 @@ def add_document_routes(app, assistant: Assistant, caller, limits: ApiLimits) ->
                 raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
             acl = _acl(who, body.groups)
             texts = [TextDocument(d.text, d.id, d.title, d.domain, d.metadata) for d in body.documents]
-            job = lambda: ingest_texts(kb, texts, acl, who.groups, body.domain)  # noqa: E731
+            ids = [text_id(t, acl, who.user) for t in texts]
+            job = lambda: ingest_texts(kb, texts, acl, who.user, body.domain)  # noqa: E731
         else:
             raise http_error(415, f"expected multipart/form-data (files) or application/json (text documents), "
                                   f"found {kind or 'no Content-Type'}", "unsupported_media_type")
@@ -68,15 +72,19 @@ def add_document_routes(app, assistant: Assistant, caller, limits: ApiLimits) ->
             report = await anyio.to_thread.run_sync(job)
         except KnowledgeBaseError as exc:  # another process holds the KB's write lock
             raise http_error(409, str(exc), "kb_busy") from None
-        return report.to_dict()
+        except AccessDenied as exc:
+            raise http_error(exc.status, str(exc), exc.code, "groups") from None
+        return {**report.to_dict(), "ids": ids}
 
     @app.delete("/v1/documents/{doc_id:path}", response_model=DeletedOut, responses=ERRORS,
                 tags=["knowledge base"])
     def delete_document(doc_id: str, who: Caller = Depends(caller)) -> dict:
         try:
-            record = delete_visible(kb, doc_id, who.groups)
+            record = delete_visible(kb, doc_id, who.user)
         except KnowledgeBaseError as exc:
             raise http_error(409, str(exc), "kb_busy") from None
+        except AccessDenied as exc:  # the caller sees it, so saying so reveals nothing
+            raise http_error(exc.status, str(exc), exc.code, "doc_id") from None
         if record is None:  # the same answer whether it is absent or hidden: a caller learns nothing of others' ids
             raise http_error(404, f"no document {doc_id!r} that you may see; GET /v1/documents lists yours",
                              "document_not_found", "doc_id")
@@ -84,19 +92,10 @@ def add_document_routes(app, assistant: Assistant, caller, limits: ApiLimits) ->
 
 
 def _acl(who: Caller, groups: list[str] | None) -> tuple[str, ...]:
-    """The ACL of a caller's new documents: the named groups (a subset of the caller's), else all of them."""
-    if who.groups is None:  # the local caller: what it names, or public
-        return tuple(groups or ())
-    if groups:
-        outside = sorted(set(groups) - set(who.groups))
-        if outside:
-            raise http_error(403, f"groups {outside} are not yours; expected a subset of {list(who.groups)}",
-                             "forbidden_group", "groups")
-        return tuple(dict.fromkeys(groups))
-    if not who.groups:
-        raise http_error(403, f"user {who.name} belongs to no group, so an upload would be public; ask an admin "
-                              "to add you to a group (`assistant users --file USERS groups NAME --group G`)", "no_group")
-    return who.groups
+    try:
+        return upload_acl(who.user, groups)
+    except AccessDenied as exc:
+        raise http_error(exc.status, str(exc), exc.code, "groups") from None
 
 
 def _record(r: DocumentRecord) -> dict:

@@ -9,12 +9,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.pipeline import MAX_QUESTION_CHARS
-from assistant.users import NAME
+from assistant.users import GROUP
 
 from .openai_wire import ChatRequest
 
 Name = Annotated[str, Field(min_length=1, max_length=500)]
-Group = Annotated[str, Field(pattern=f"^{NAME.pattern}$")]
+Group = Annotated[str, Field(pattern=f"^{GROUP.pattern}$")]
 IsoDate = Annotated[str, Field(pattern=r"^\d{4}(-\d{2}(-\d{2}([T ]\d{2}(:\d{2}(:\d{2})?)?)?)?)?$")]
 
 
@@ -177,6 +177,8 @@ class IngestOut(BaseModel):
     seconds: float
     errors: list[dict[str, str]]
     warnings: list[dict[str, str]]
+    ids: list[str] = Field(default_factory=list, description="the ids text records were stored under (a signed-in "
+                                                                  "caller's live under uploads/<groups>/)")
 
 
 class DeletedOut(BaseModel):

@@ -1,6 +1,7 @@
 """What the Knowledge base tab does to a KB, always as one user: upload and ingest, list, delete and
-re-sync — each limited to the documents that user's groups may see (`user=None`: the local,
-single-user page, which sees everything). Ingestion is `KnowledgeBase.ingest` over the project's
+re-sync — each limited to the documents that user's groups may see and, for changes, to those their
+roles let them change (`assistant.users.may_write`; `user=None`: the local, single-user page, which
+sees and changes everything). Ingestion is `KnowledgeBase.ingest` over the project's
 connectors and the upload handling is `assistant.uploads` (shared with the API); this module only adds
 what the page needs: the user's ACL and progress ticks."""
 
@@ -19,18 +20,6 @@ from connectors import connector_for
 Tick = Callable[[int, "int | None"], None]  # told (inputs read so far, how many there are if known)
 
 
-def upload_acl(user: User | None, group: str | None) -> tuple[str, ...]:
-    """The ACL an upload by `user` gets: the chosen group, else all the user's groups."""
-    if user is None:
-        return ()
-    if not user.groups:
-        raise AssistantError(f"user {user.name} belongs to no group, so an upload would be visible to everyone; "
-                             "ask an administrator to add you to a group (`assistant users ... groups`)")
-    if group and group not in user.groups:
-        raise AssistantError(f"upload group: expected one of your groups {list(user.groups)}, found {group!r}")
-    return (group,) if group else user.groups
-
-
 def upload(kb: KnowledgeBase, files: list[str | Path], acl: tuple[str, ...], tick: Tick | None = None, *,
            user: User | None = None) -> IngestReport:
     """Stores the uploads under KB/uploads/<acl>/ and ingests them with that ACL. An unreadable file
@@ -40,7 +29,7 @@ def upload(kb: KnowledgeBase, files: list[str | Path], acl: tuple[str, ...], tic
         raise AssistantError("nothing to ingest: choose one or more files (or a .zip) first")
     # The page's files are temporary copies; the core reads each one once it knows its size is allowed.
     named = [(Path(f).name, Path(f)) for f in files]
-    return ingest_files(kb, named, acl, _groups(user), wrap=_ticks(tick))
+    return ingest_files(kb, named, acl, user, wrap=_ticks(tick))
 
 
 def documents(kb: KnowledgeBase, user: User | None) -> list[DocumentRecord]:
@@ -50,7 +39,7 @@ def documents(kb: KnowledgeBase, user: User | None) -> list[DocumentRecord]:
 def delete(kb: KnowledgeBase, doc_id: str, user: User | None) -> str:
     """Deletes a document the user can see (an uploaded one also from the uploads folder, so a re-sync
     does not bring it back). Returns what happened, for the page."""
-    record = delete_visible(kb, doc_id, _groups(user))
+    record = delete_visible(kb, doc_id, user)
     if record is None:  # absent and not permitted read the same: the page must not confirm it exists
         raise AssistantError(f"document {doc_id!r}: expected one in your document list, found none; refresh it")
     if uploaded_file(kb, record) is not None:
@@ -85,14 +74,10 @@ def resync(kb: KnowledgeBase, folder: str, user: User | None, tick: Tick | None 
                              "none; refresh the list")
     path = Path(folder)
     if path.is_relative_to(kb.path.resolve() / UPLOADS):
-        return resync_folder(kb, path, _groups(user), _ticks(tick))
+        return resync_folder(kb, path, user, _ticks(tick))
     if not path.is_dir():
         raise AssistantError(f"re-sync {folder}: the folder is gone; delete its documents one by one instead")
     return kb.ingest(_counted(connector_for(path).iter_documents(), tick, None), prune_scopes=[path])
-
-
-def _groups(user: User | None) -> tuple[str, ...] | None:
-    return user.groups if user is not None else None  # None: the local page may replace any document
 
 
 def _ticks(tick: Tick | None):

@@ -13,6 +13,7 @@ from pathlib import Path
 import gradio as gr
 
 from assistant.errors import AssistantError
+from assistant.users import upload_acl
 from assistant.kb import IngestReport
 from assistant.users import User, UserStore
 
@@ -73,9 +74,10 @@ class KBTab:
     def on_load(self, session: Session, request: gr.Request):
         """Fills what depends on who signed in: the groups to upload for, the lists, the header."""
         user = current_user(self.users, request)
-        groups = list(user.groups) if user else []
+        groups = list(user.writable_groups) if user else []  # a reader's groups take no uploads
         choices = ([(f"all my groups ({', '.join(groups)})", "")] if len(groups) > 1 else []) + [(g, g) for g in groups]
-        group = gr.Dropdown(choices or [("everyone (no login on this page)", "")], value=choices[0][1] if choices else "",
+        empty = "no group you may add to (reader only)" if user else "everyone (no login on this page)"
+        group = gr.Dropdown(choices or [(empty, "")], value=choices[0][1] if choices else "",
                             interactive=bool(choices))
         picker = gr.Dropdown(self.manager.choices(), value=session.kb or self.manager.default)
         return (picker, group, *self._listing(session, user))
@@ -115,7 +117,7 @@ class KBTab:
                progress=gr.Progress()):
         user = current_user(self.users, request)
         try:
-            acl = kb_ops.upload_acl(user, group or None)
+            acl = upload_acl(user, [group] if group else None)
             kb = self.manager.assistant(session.kb).kb
         except AssistantError as exc:
             raise gr.Error(str(exc)) from None

@@ -6,8 +6,12 @@ login, no ACL check, so only ever bind it to loopback then."""
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from pathlib import Path
+from typing import Sequence
+
+from assistant.errors import AssistantError
 
 from assistant.kb import KnowledgeBase
 from assistant.pipeline import Assistant
@@ -15,27 +19,29 @@ from assistant.settings import Settings
 from assistant.users import UserStore
 
 
+class ServeRefused(AssistantError):
+    """A serve setting that would expose the KB: a usage error (exit 2)."""
+
+
 def create_server(assistant: Assistant, users: UserStore | None = None, reports: str | Path | None = None,
-                  kb_root: str | Path | None = None, limits=None):
+                  kb_root: str | Path | None = None, limits=None, allow_origins: Sequence[str] = ()):
     """`kb_root`: where the page's Knowledge base tab lists and creates KBs. `limits`: apps.limits.ApiLimits
-    (body sizes, upload sizes, the answer queue); default when None."""
+    (body sizes, upload sizes, the answer queue); default when None. `allow_origins`: other sites whose
+    pages may send changes (see apps/origin.py); the server's own page always may."""
     import gradio as gr
     from fastapi import FastAPI
 
     from .api import add_api
     from .limits import ApiLimits
+    from .origin import SameOrigin
     from .render import CSS
     from .web import CLICK_JS, build_app
 
     api = FastAPI(title="Domain assistant", version="1",
                   description="Cited, verified answers from your own documents.")
 
-    @api.get("/health")
-    def health() -> dict:
-        documents, chunks = assistant.kb.catalog.counts()
-        return {"status": "ok", "documents": documents, "chunks": chunks}
-
     add_api(api, assistant, users, limits or ApiLimits())
+    api.add_middleware(SameOrigin, allowed=allow_origins)  # the page's routes and the API's alike
 
     page = build_app(assistant, reports, users, kb_root)
     # One answer at a time: generation already uses every core; more requests wait in the queue.
@@ -46,10 +52,32 @@ def create_server(assistant: Assistant, users: UserStore | None = None, reports:
                                allowed_paths=[str(Path(reports).resolve())] if reports else None)
 
 
-def serve(kb_path: str, settings: Settings | None = None, *, host: str = "127.0.0.1", port: int = 7860,
-          reports: str | None = None, users: str | None = None, kb_root: str | None = None) -> None:
+def uvicorn_config(app, host: str, port: int):
+    """How the servers run the app (the tests too): uvicorn, with its own 400s in the API's error shape."""
     import uvicorn
 
+    from .http_protocol import protocol
+
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", http=protocol())
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def serve(kb_path: str, settings: Settings | None = None, *, host: str = "127.0.0.1", port: int = 7860,
+          reports: str | None = None, users: str | None = None, kb_root: str | None = None,
+          allow_origins: Sequence[str] = (), open_network: bool = False) -> None:
+    import uvicorn
+
+    if users is None and not is_loopback(host) and not open_network:
+        # Without a users file every caller may read and change everything: on a network that is anyone.
+        raise ServeRefused(f"--host {host}: without --users the server has no login and no ACL, so it binds "
+                           "loopback only (127.0.0.1); add --users FILE, or pass --open-to-network to serve "
+                           "everyone who can reach this address")
     settings = settings or Settings.load()
     store = UserStore(users) if users else None
     if store is not None and len(store) == 0:
@@ -58,6 +86,6 @@ def serve(kb_path: str, settings: Settings | None = None, *, host: str = "127.0.
     assistant = Assistant(KnowledgeBase(kb_path, settings))
     print("loading models …", file=sys.stderr)
     assistant.warm_up()
-    app = create_server(assistant, store, reports, kb_root)
+    app = create_server(assistant, store, reports, kb_root, allow_origins=allow_origins)
     print(f"serving {kb_path} on http://{host}:{port} (API under /v1, docs at /docs)", file=sys.stderr)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.Server(uvicorn_config(app, host, port)).run()

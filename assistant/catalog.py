@@ -168,9 +168,16 @@ class Catalog:
         found = self.documents(SearchFilter(doc_ids=(doc_id,)))
         return found[0] if found else None
 
-    def counts(self) -> tuple[int, int]:
-        docs = self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
-        chunks = self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    def counts(self, filters: SearchFilter | None = None) -> tuple[int, int]:
+        """(documents, chunks), of all or of those `filters` permits (a caller's counts never include
+        documents hidden from them)."""
+        if filters is None:
+            docs = self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+            chunks = self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+            return docs, chunks
+        where, params = filter_condition(filters)
+        docs, chunks = self.conn.execute(f"SELECT count(*), coalesce(sum(chunk_count), 0) FROM documents d "
+                                         f"WHERE {where}", params).fetchone()
         return docs, chunks
 
     def sync_state(self, key: str) -> str | None:

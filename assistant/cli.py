@@ -77,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
                                                        "documents. Without it: no login and no ACL check")
         p.add_argument("--kb-root", metavar="DIR", help="folder of knowledge bases the page offers (and creates "
                                                         "new ones in) besides --kb; default: the folder holding --kb")
+        p.add_argument("--allow-origin", action="append", default=[], metavar="URL",
+                       help="another site whose pages may upload, delete or ask (e.g. https://intranet.example); "
+                            "by default only the server's own page may send changes")
+        p.add_argument("--open-to-network", action="store_true",
+                       help="allow a non-loopback --host without --users (no login, no ACL: anyone who reaches it "
+                            "may read and change every document)")
     p = sub.add_parser("serve-model", help="serve the generator and its adapters as an OpenAI-compatible "
                                             "chat-completions API (each adapter under its own model name)")
     p.add_argument("--adapters", nargs="*", default=None,
@@ -263,10 +269,14 @@ def _read_batch(path: str, field: str) -> tuple[list[tuple[str, str]], int]:
 
 
 def _serve(args, settings: Settings) -> int:
-    from apps.server import serve
+    from apps.server import ServeRefused, serve
 
-    serve(args.kb, settings, host=args.host, port=args.port, reports=args.reports, users=args.users,
-          kb_root=args.kb_root)
+    try:
+        serve(args.kb, settings, host=args.host, port=args.port, reports=args.reports, users=args.users,
+              kb_root=args.kb_root, allow_origins=args.allow_origin, open_network=args.open_to_network)
+    except ServeRefused as exc:
+        print(f"assistant: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_OK
 
 

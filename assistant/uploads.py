@@ -4,12 +4,14 @@ so an upload behaves the same however it arrives.
 
 Files are kept where the KB keeps them, `KB/uploads/<group folder>/<name>`. The folder name is the
 documents' ACL ("nurses", "nurses+pharmacy"; "~public" for none; "+" and "~" cannot occur in group
-names), so a re-sync of the folder gives its files the same ACL again, and the ids of two groups'
-uploads ("uploads/nurses/leaflet.md") never collide: one group's upload can never replace another
-group's document. Only plain document formats are accepted: record files (.csv, .jsonl) name their own
-document ids, which would let an upload overwrite any document. A caller restricted to some groups
-may replace only documents they can see (text records name their ids): any other id is refused, never
-silently overwritten."""
+names, which `users.check_groups` validates before any folder is named), and every path written is
+checked to resolve inside KB/uploads, so no upload can write anywhere else. A re-sync of the folder
+gives its files the same ACL again, and the ids of two groups' uploads ("uploads/nurses/leaflet.md")
+never collide: one group's upload can never replace another group's document. Text records name their
+ids; a signed-in caller's ids are namespaced the same way (`uploads/<group folder>/<id>`), so an upload
+can neither replace nor detect a document of groups the caller is not in. Only plain document formats
+are accepted: record files (.csv, .jsonl) name their own ids. Who may replace or delete what is
+`users.may_write`: editors of all of a document's groups, or an admin."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from .errors import SourceError
 from .kb import IngestReport, KnowledgeBase
 from .retrieval import visible
 from .types import Document, SearchFilter
+from .users import AccessDenied, User, check_groups, may_write
 
 FOLDER = "uploads"
 PUBLIC = "~public"
@@ -55,6 +58,7 @@ class TextDocument:
 
 
 def group_folder(acl: Sequence[str]) -> str:
+    acl = check_groups(acl, "upload groups")  # a folder name: never "..", "/x" or "a/b"
     return "+".join(sorted(acl)) if acl else PUBLIC
 
 
@@ -77,6 +81,7 @@ def safe_name(name: str) -> str:
 class Staged:
     """Files placed under the uploads folder, and the inputs that could not be (as errors)."""
 
+    root: Path  # KB/uploads, resolved: nothing is written outside it
     files: list[Path] = field(default_factory=list)
     errors: list[Exception] = field(default_factory=list)
     # file → its previous content, kept until the ingest says whether the new one could be read
@@ -86,19 +91,21 @@ class Staged:
 
 
 def ingest_files(kb: KnowledgeBase, files: Sequence[tuple[str, bytes | Path]], acl: Sequence[str],
-                 caller_groups: Sequence[str] | None, domain: str | None = None,
+                 caller: User | None, domain: str | None = None,
                  limits: UploadLimits = UploadLimits(), wrap: Wrap | None = None) -> IngestReport:
     """`files`: (file name, content or a file holding it). `acl`: the groups the new documents are visible
-    to (empty: everyone). `caller_groups`: None for a trusted local caller, else whose documents it may
-    replace. An unreadable new version of a file becomes an error and the previous one stays."""
+    to (empty: everyone), from `users.upload_acl`. `caller`: None for a trusted local caller, else the
+    user whose roles decide which documents it may replace. An unreadable new version of a file becomes
+    an error and the previous one stays."""
     from connectors.files import SUPPORTED
 
+    _check_acl(caller, acl)
     uploads = kb.path.resolve() / FOLDER
     # Held from the first write to the restore: a concurrent upload of the same name must not see (or
     # keep) the other's half-finished state.
     with kb.lock:
-        staged = stage(files, uploads / group_folder(acl), limits, SUPPORTED)
-        report = ingest_stored(kb, staged.files, acl, caller_groups, domain, wrap, errors=staged.errors)
+        staged = stage(files, uploads / group_folder(acl), limits, SUPPORTED, root=uploads)
+        report = ingest_stored(kb, staged.files, acl, caller, domain, wrap, errors=staged.errors)
         restore_failed(staged, report.errors)
     # Sources relative to the KB: the caller named a file, not a path on the server.
     root = str(kb.path.resolve()) + "/"
@@ -106,7 +113,7 @@ def ingest_files(kb: KnowledgeBase, files: Sequence[tuple[str, bytes | Path]], a
     return report
 
 
-def ingest_stored(kb: KnowledgeBase, files: Sequence[Path], acl: Sequence[str], caller_groups: Sequence[str] | None,
+def ingest_stored(kb: KnowledgeBase, files: Sequence[Path], acl: Sequence[str], caller: User | None,
                   domain: str | None = None, wrap: Wrap | None = None, errors: Sequence[Exception] = (),
                   prune: Path | None = None) -> IngestReport:
     """Ingest files already under KB/uploads (an upload, or a re-sync of a group folder with `prune`)."""
@@ -119,45 +126,68 @@ def ingest_stored(kb: KnowledgeBase, files: Sequence[Path], acl: Sequence[str], 
             yield from FileConnector(file, id_root=uploads).iter_documents()
 
     items = wrap(documents(), len(files)) if wrap else documents()
-    return ingest_records(kb, [*errors, *items], acl, caller_groups, domain, prune)
+    return ingest_records(kb, [*errors, *items], acl, caller, domain, prune)
 
 
-def resync_folder(kb: KnowledgeBase, folder: Path, caller_groups: Sequence[str] | None,
+def resync_folder(kb: KnowledgeBase, folder: Path, caller: User | None,
                   wrap: Wrap | None = None) -> IngestReport:
     """Re-read one group folder of KB/uploads, whoever uploaded its files: new and changed files are
-    ingested with the folder's ACL, documents whose file is gone are deleted."""
+    ingested with the folder's ACL, documents whose file is gone are deleted (so only a caller who may
+    write that ACL may re-sync it)."""
     from connectors.files import SUPPORTED, walk_files
 
+    uploads = kb.path.resolve() / FOLDER
+    if folder.resolve().parent != uploads:
+        raise AccessDenied(f"re-sync {folder}: expected a group folder directly under {uploads}", "invalid_folder", 422)
+    acl = folder_acl(folder.name)
+    if not may_write(caller, acl):
+        raise AccessDenied(f"re-sync {folder.name}: you may read these documents but not change them; ask an editor "
+                           f"of {list(acl) or 'public documents (an admin)'}", "read_only")
     files = walk_files(folder, set(SUPPORTED)) if folder.is_dir() else []
-    return ingest_stored(kb, files, folder_acl(folder.name), caller_groups, wrap=wrap, prune=folder)
+    return ingest_stored(kb, files, acl, caller, wrap=wrap, prune=folder)
+
+
+def text_id(document: TextDocument, acl: Sequence[str], caller: User | None) -> str:
+    """The id a text record is stored under. A signed-in caller's ids live in their ACL's namespace
+    (`uploads/nurses/<id>`), like their files: no record can reach, or reveal, another group's id."""
+    base = safe_name(document.title).replace(" ", "-") if document.title.strip() else _digest(document.text)
+    given = document.id.strip().strip("/") or f"{FOLDER}/{base}"
+    if caller is None:
+        return given
+    prefix = f"{FOLDER}/{group_folder(acl)}/"
+    return given if given.startswith(prefix) else prefix + given.removeprefix(f"{FOLDER}/")
 
 
 def ingest_texts(kb: KnowledgeBase, documents: Sequence[TextDocument], acl: Sequence[str],
-                 caller_groups: Sequence[str] | None, domain: str | None = None) -> IngestReport:
+                 caller: User | None, domain: str | None = None) -> IngestReport:
+    _check_acl(caller, acl)
     items: list[Document | Exception] = []
     for n, d in enumerate(documents, 1):
-        base = safe_name(d.title).replace(" ", "-") if d.title.strip() else _digest(d.text)
-        name = d.id or f"{FOLDER}/{base}"
+        name = text_id(d, acl, caller)
         try:
             items.append(Document(id=name, text=d.text, title=d.title or name, source=f"upload:{d.title or name}",
                                   domain=d.domain, metadata=dict(d.metadata or {})))
         except ValueError as exc:
             items.append(SourceError(f"documents[{n - 1}]", str(exc)))
-    return ingest_records(kb, items, acl, caller_groups, domain)
+    return ingest_records(kb, items, acl, caller, domain)
 
 
 def ingest_records(kb: KnowledgeBase, items: Iterable[Document | Exception], acl: Sequence[str],
-                   caller_groups: Sequence[str] | None, domain: str | None = None,
+                   caller: User | None, domain: str | None = None,
                    prune: Path | None = None) -> IngestReport:
-    """Ingest `items` under `acl`; an id that names a document `caller_groups` cannot see is an error."""
+    """Ingest `items` under `acl`; an id that names a document `caller` may not change is an error."""
+    _check_acl(caller, acl)
+
     def checked() -> Iterator[Document | Exception]:  # lazy, so a progress wrapper counts as files are read
         for item in items:
             if isinstance(item, Document):
                 existing = kb.catalog.document(item.id)
-                if caller_groups is not None and existing is not None and not visible(existing.acl, tuple(caller_groups)):
+                if caller is not None and existing is not None and not (
+                        visible(existing.acl, caller.groups) and may_write(caller, existing.acl)):
+                    # Hidden and read-only read alike: the message never tells that a hidden id exists.
                     item = SourceError(item.source or item.id, (
-                        f"a document with id {item.id!r} already exists and belongs to groups you are not in; "
-                        "expected a new id: rename the file (or give another id) and upload again"))
+                        f"you may not change a document with id {item.id!r}; expected a new id or one of the "
+                        "documents you edit: rename the file (or give another id) and upload again"))
                 else:
                     item = replace(item, acl=tuple(acl))
             yield item
@@ -166,16 +196,20 @@ def ingest_records(kb: KnowledgeBase, items: Iterable[Document | Exception], acl
     return kb.ingest(checked(), domain=domain, prune_scopes=[prune] if prune else ())
 
 
-def delete_visible(kb: KnowledgeBase, doc_id: str, caller_groups: Sequence[str] | None) -> DocumentRecord | None:
-    """Deletes a document the caller may see (`caller_groups` None: a trusted local caller) and, for an
-    uploaded one, its file under KB/uploads, so a re-sync of the folder does not bring it back. None when
-    the document is absent or hidden: the two must read the same to the caller."""
+def delete_visible(kb: KnowledgeBase, doc_id: str, caller: User | None) -> DocumentRecord | None:
+    """Deletes a document the caller may see and change (`caller` None: a trusted local caller) and, for
+    an uploaded one, its file under KB/uploads, so a re-sync of the folder does not bring it back. None
+    when the document is absent or hidden: the two must read the same to the caller. AccessDenied when
+    the caller sees it but may only read it."""
     with kb.lock:  # the check and the delete together: no upload can change its ACL in between
         found = kb.catalog.documents(SearchFilter(doc_ids=(doc_id,),
-                                                  groups=None if caller_groups is None else tuple(caller_groups)))
+                                                  groups=None if caller is None else caller.groups))
         if not found:
             return None
         record = found[0]
+        if not may_write(caller, record.acl):
+            raise AccessDenied(f"document {doc_id!r}: you may read it but not delete it; its groups are "
+                               f"{list(record.acl) or 'none (public: only an admin may change it)'}", "read_only")
         kb.delete_document(doc_id)
         file = uploaded_file(kb, record)
         if file is not None:
@@ -190,9 +224,10 @@ def uploaded_file(kb: KnowledgeBase, record: DocumentRecord) -> Path | None:
 
 
 def stage(files: Sequence[tuple[str, bytes | Path]], folder: Path, limits: UploadLimits,
-          supported: Sequence[str]) -> Staged:
-    """Writes each upload (a zip: its members, keeping their sub-folders) into `folder`."""
-    out = Staged()
+          supported: Sequence[str], root: Path | None = None) -> Staged:
+    """Writes each upload (a zip: its members, keeping their sub-folders) into `folder`, which must lie
+    inside `root` (default: `folder` itself)."""
+    out = Staged(root=(root or folder).resolve())
     written: set[Path] = set()
     for name, content in files:
         safe = safe_name(name)
@@ -244,6 +279,10 @@ def _accepted(name: str, label: str, size: int, limits: UploadLimits, supported:
 
 
 def _place(data: bytes, target: Path, label: str, out: Staged, written: set[Path]) -> None:
+    if not _confined(target, out.root):
+        out.errors.append(SourceError(label, f"would be written outside the uploads folder {out.root.name}/; "
+                                             "expected a plain file name; nothing was written"))
+        return
     if target in written:
         out.errors.append(SourceError(label, f"another file in this upload is also named {target.name!r}; "
                                              "expected unique names"))
@@ -303,6 +342,21 @@ def _unzip(name: str, content: bytes | Path, folder: Path, limits: UploadLimits,
             _place(data, folder.joinpath(*[safe_name(p) for p in path.parts]), label, out, written)
     if folder.is_dir() and not any(folder.iterdir()):
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _confined(target: Path, root: Path) -> bool:
+    """Whether `target` (and each folder on the way, symlinks followed) resolves inside `root`."""
+    try:
+        return target.resolve().is_relative_to(root) and target.parent.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a symlink loop
+        return False
+
+
+def _check_acl(caller: User | None, acl: Sequence[str]) -> None:
+    check_groups(acl, "upload groups")
+    if caller is not None and not may_write(caller, acl):
+        raise AccessDenied(f"groups {list(acl) or ['(public)']}: you may not add documents there; expected groups "
+                           f"where you are an editor: {list(caller.writable_groups)}", "forbidden_group")
 
 
 def _digest(text: str) -> str:

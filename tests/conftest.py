@@ -90,7 +90,9 @@ def http_server():
 
     def start(app) -> str:
         port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        from apps.server import uvicorn_config  # as `assistant serve` runs it
+
+        server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         deadline = time.time() + 30

@@ -5,10 +5,15 @@ own tests only check that they reach it with the right ACL."""
 import io
 import zipfile
 
-from assistant.uploads import (UploadLimits, delete_visible, folder_acl, group_folder, ingest_files, resync_folder,
-                               safe_name)
+import pytest
+
+from assistant.uploads import (TextDocument, UploadLimits, delete_visible, folder_acl, group_folder, ingest_files,
+                               ingest_texts, resync_folder, safe_name)
+from assistant.users import AccessDenied, User
 
 NURSES = ("nurses",)
+NURSE, LAWYER = User("nina", NURSES), User("lou", ("lawyers",))
+READER = User("rita", NURSES, editor_of=())  # reads the nurses' documents, may change none
 NOTE = b"# Ward 7\nVisiting hours on ward 7 end at 19:30 sharp."
 
 
@@ -84,7 +89,7 @@ def test_page_and_api_uploads_share_one_folder_and_one_resync(new_kb, tmp_path):
     page_file = tmp_path / "page.md"
     page_file.write_bytes(NOTE)
     kb_ops.upload(kb, [page_file], NURSES)  # the page hands over paths
-    ingest_files(kb, [("api.md", b"# API\nThe API note says the pharmacy opens at nine.")], NURSES, ("nurses",))
+    ingest_files(kb, [("api.md", b"# API\nThe API note says the pharmacy opens at nine.")], NURSES, NURSE)
     folder = kb.path.resolve() / "uploads" / "nurses"
     assert sorted(p.name for p in folder.iterdir()) == ["api.md", "page.md"]
     assert kb_ops.sync_folders(kb, None) == [str(folder)]
@@ -95,23 +100,79 @@ def test_page_and_api_uploads_share_one_folder_and_one_resync(new_kb, tmp_path):
 
 
 def test_a_restricted_caller_cannot_replace_another_groups_document(new_kb):
-    from assistant.uploads import TextDocument, ingest_texts
-
     kb = new_kb()
     ingest_texts(kb, [TextDocument("For paralegals only.", id="uploads/nurses/x.md")], ("paralegals",), None)
-    report = ingest_files(kb, [("x.md", NOTE)], NURSES, NURSES)
-    assert "belongs to groups you are not in" in report.errors[0]["error"] and report.documents_updated == 0
+    report = ingest_files(kb, [("x.md", NOTE)], NURSES, NURSE)
+    assert "you may not change a document" in report.errors[0]["error"] and report.documents_updated == 0
     assert not (kb.path / "uploads" / "nurses" / "x.md").exists()  # the refused file is not left behind
+    # A document she sees but may not change (it is pharmacy's too) is refused in the very same words as
+    # the hidden one: no reply tells that a hidden id exists.
+    ingest_texts(kb, [TextDocument("Shared with pharmacy.", id="uploads/nurses/y.md")], ("nurses", "pharmacy"), None)
+    seen = ingest_files(kb, [("y.md", NOTE)], NURSES, NURSE)
+    hidden, shown = report.errors[0]["error"], seen.errors[0]["error"]
+    assert hidden.replace("x.md", "y.md") == shown and seen.documents_updated == 0
+
+
+def test_text_records_of_a_signed_in_caller_live_in_their_groups_namespace(new_kb):
+    kb = new_kb()
+    ingest_texts(kb, [TextDocument("Paralegal memo: the lease renews in May.", id="notes/memo")], ("paralegals",), None)
+    # A nurse naming the same id, or the hidden one, gets her own document: nothing is replaced or revealed.
+    for given in ("notes/memo", "uploads/paralegals/x"):
+        report = ingest_texts(kb, [TextDocument("Nurse memo: ward 7 opens at nine.", id=given)], NURSES, NURSE)
+        assert report.documents_added == 1 and report.errors == []
+    ids = {d.id: d.acl for d in kb.catalog.documents()}
+    assert ids == {"notes/memo": ("paralegals",), "uploads/nurses/notes/memo": NURSES,
+                   "uploads/nurses/paralegals/x": NURSES}
+    again = ingest_texts(kb, [TextDocument("Nurse memo: ward 7 opens at ten.", id="uploads/nurses/notes/memo")],
+                         NURSES, NURSE)
+    assert again.documents_updated == 1  # the id she was given back names her own document
+
+
+def test_roles_guard_every_change(new_kb, tmp_path):
+    kb = new_kb()
+    ingest_files(kb, [("ward.md", NOTE)], NURSES, NURSE)
+    ingest_texts(kb, [TextDocument("Public leaflet: flu clinics on Tuesdays.", id="public/flu")], (), None)
+    with pytest.raises(AccessDenied, match="may not add documents there"):
+        ingest_files(kb, [("new.md", NOTE)], NURSES, READER)
+    with pytest.raises(AccessDenied, match="read it but not delete it"):
+        delete_visible(kb, "uploads/nurses/ward.md", READER)
+    with pytest.raises(AccessDenied, match="only an admin"):
+        delete_visible(kb, "public/flu", NURSE)  # shared public documents: no ordinary user deletes them
+    with pytest.raises(AccessDenied, match="not change them"):
+        resync_folder(kb, kb.path.resolve() / "uploads" / "nurses", READER)
+    # A nurse naming the public document's id gets her own namespaced one: the public one is untouched.
+    report = ingest_texts(kb, [TextDocument("Flu clinics are cancelled.", id="public/flu")], NURSES, NURSE)
+    assert report.documents_added == 1 and kb.catalog.document("public/flu").acl == ()
+    assert delete_visible(kb, "public/flu", User("ada", (), admin=True)).id == "public/flu"
+
+
+@pytest.mark.parametrize("groups", [("../../outside",), ("..",), ("/tmp",), ("a/b",)])
+def test_no_group_name_writes_outside_the_uploads_folder(new_kb, tmp_path, groups):
+    kb = new_kb()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(AccessDenied):
+        ingest_files(kb, [("evil.md", NOTE)], groups, None)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before and not (kb.path / "uploads").exists()
+
+
+def test_a_symlinked_upload_folder_is_not_followed_out_of_the_kb(new_kb, tmp_path):
+    kb = new_kb()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (kb.path / "uploads").mkdir()
+    (kb.path / "uploads" / "nurses").symlink_to(outside, target_is_directory=True)
+    report = ingest_files(kb, [("evil.md", NOTE)], NURSES, None)
+    assert "outside the uploads folder" in report.errors[0]["error"] and list(outside.iterdir()) == []
 
 
 def test_delete_removes_an_uploaded_file_and_hides_others_documents(new_kb):
     kb = new_kb()
     ingest_files(kb, [("ward.md", NOTE)], NURSES, None)
     stored = kb.path.resolve() / "uploads" / "nurses" / "ward.md"
-    assert delete_visible(kb, "uploads/nurses/ward.md", ("lawyers",)) is None  # hidden reads as absent
+    assert delete_visible(kb, "uploads/nurses/ward.md", LAWYER) is None  # hidden reads as absent
     assert stored.is_file() and kb.catalog.document("uploads/nurses/ward.md") is not None
-    assert delete_visible(kb, "uploads/nurses/ward.md", NURSES).id == "uploads/nurses/ward.md"
+    assert delete_visible(kb, "uploads/nurses/ward.md", NURSE).id == "uploads/nurses/ward.md"
     assert not stored.exists() and kb.catalog.document("uploads/nurses/ward.md") is None
     # the file went with it, so re-syncing the folder does not bring the document back
-    assert resync_folder(kb, stored.parent, NURSES).documents_added == 0 and kb.catalog.documents() == []
+    assert resync_folder(kb, stored.parent, NURSE).documents_added == 0 and kb.catalog.documents() == []
     assert delete_visible(kb, "uploads/nurses/ward.md", None) is None

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from assistant.types import SearchFilter
-from assistant.users import KEY_PREFIX, UserError, UserStore
+from assistant.users import KEY_PREFIX, AccessDenied, User, UserError, UserStore, check_groups, may_write, upload_acl
 
 
 def test_passwords_and_keys_are_checked_but_never_stored_in_clear(tmp_path):
@@ -61,9 +61,43 @@ def test_users_command_adds_lists_issues_keys_and_removes(tmp_path):
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    assert "groups nurses" in run("add", "amy", "--group", "nurses", "--password-stdin", stdin="long enough pw\n")
+    assert "groups nurses (editor), pharmacy (reader)" in run("add", "amy", "--group", "nurses", "--reader", "pharmacy",
+                                                               "--password-stdin", stdin="long enough pw\n")
     key = run("key", "amy").strip()
     assert UserStore(path).by_api_key(key).name == "amy"
-    assert json.loads(run("list")) == [{"name": "amy", "groups": ["nurses"]}]
+    assert json.loads(run("list")) == [{"name": "amy", "groups": ["nurses", "pharmacy"], "admin": False,
+                                        "roles": {"nurses": "editor", "pharmacy": "reader"}}]
+    assert "; admin" in run("groups", "amy", "--group", "nurses", "--admin")
+    assert UserStore(path).get("amy").admin and UserStore(path).get("amy").writable_groups == ("nurses",)
     run("remove", "amy")
     assert json.loads(run("list")) == []
+
+
+def test_roles_decide_who_may_write_which_documents(tmp_path):
+    store = UserStore(tmp_path / "u.json")
+    nurse = store.add("nina", "12345678", ["nurses"], readers=["pharmacy"])
+    admin = store.add("ada", "12345678", [], admin=True)
+    assert nurse.groups == ("nurses", "pharmacy") and nurse.writable_groups == ("nurses",)
+    assert may_write(nurse, ("nurses",)) and not may_write(nurse, ("pharmacy",))
+    assert not may_write(nurse, ("nurses", "pharmacy"))  # a change reaches pharmacy, where she only reads
+    assert not may_write(nurse, ())  # public documents: admins only
+    assert may_write(admin, ()) and may_write(admin, ("legal",)) and may_write(None, ())
+    assert upload_acl(nurse) == ("nurses",) and upload_acl(None, ["x"]) == ("x",) and upload_acl(None) == ()
+    with pytest.raises(AccessDenied, match="not yours to write"):
+        upload_acl(nurse, ["pharmacy"])
+    with pytest.raises(AccessDenied, match="may not add documents"):
+        upload_acl(User("rita", ("pharmacy",), editor_of=()))
+    # A users file written before roles: every member edits its groups, as it always could.
+    legacy = tmp_path / "old.json"
+    legacy.write_text(json.dumps({"format": 1, "users": {"old": {"password": "x", "groups": ["ward"]}}}))
+    assert UserStore(legacy).get("old").writable_groups == ("ward",)
+
+
+@pytest.mark.parametrize("hostile", ["../../etc", "/tmp/x", "a/b", "nurses+admins", "~public", "..", "a\x00b",
+                                     "x" * 65, "a\u202eb"])
+def test_group_names_that_could_name_a_path_are_refused(hostile):
+    with pytest.raises(AccessDenied, match="expected 1-64 letters") as refused:
+        check_groups([hostile])
+    assert refused.value.status == 422
+    with pytest.raises(AccessDenied):
+        upload_acl(None, [hostile])  # the local caller too: its groups become a folder name

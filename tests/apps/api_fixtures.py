@@ -10,8 +10,12 @@ import pytest
 from assistant.kb import KnowledgeBase
 from assistant.users import UserStore
 
-# name → groups; carol belongs to no group (she sees public documents only and may not upload)
-USERS = {"alice": ("nurses",), "bob": ("paralegals",), "carol": (), "dana": ("nurses", "paralegals")}
+# name → groups where they are editors; carol belongs to no group (she sees public documents only and
+# may not upload); rhea reads the nurses' documents but may change none; ada is an admin
+USERS = {"alice": ("nurses",), "bob": ("paralegals",), "carol": (), "dana": ("nurses", "paralegals"), "rhea": (),
+         "ada": ("admins",)}
+READERS = {"rhea": ("nurses",)}
+ADMINS = {"ada"}
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +34,7 @@ def api_users(tmp_path_factory) -> tuple[UserStore, dict[str, str]]:
     store = UserStore(tmp_path_factory.mktemp("users") / "users.json")
     keys = {}
     for name, groups in USERS.items():
-        store.add(name, "a long enough password", groups)
+        store.add(name, "a long enough password", groups, READERS.get(name, ()), admin=name in ADMINS)
         keys[name] = store.new_api_key(name)
     return store, keys
 

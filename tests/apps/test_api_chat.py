@@ -96,13 +96,13 @@ def test_answers_never_use_passages_outside_the_callers_groups(client, url, api_
     secret = {"documents": [{"id": "legal/quokka-clause", "title": "Quokka clause",
                              "text": "Clause 9. The tenant may keep at most two quokkas on the premises."}]}
     report = httpx.post(f"{url}/v1/documents", json=secret, headers=bearer(api_users[1]["bob"]), timeout=60).json()
-    assert report["documents_added"] == 1
+    assert report["documents_added"] == 1 and report["ids"] == ["uploads/paralegals/legal/quokka-clause"]
     ask = [{"role": "user", "content": "How many quokkas may the tenant keep on the premises?"}]
     alice = client("alice").chat.completions.create(model="auto", messages=ask).model_extra["assistant"]
     used = {h["doc_id"] for h in alice["citations"] + alice["closest"]}
-    assert "legal/quokka-clause" not in used
+    assert report["ids"][0] not in used
     bob = client("bob").chat.completions.create(model="auto", messages=ask).model_extra["assistant"]
-    assert "legal/quokka-clause" in {h["doc_id"] for h in bob["citations"] + bob["closest"]}
+    assert report["ids"][0] in {h["doc_id"] for h in bob["citations"] + bob["closest"]}
 
 
 def test_errors_reach_the_client_as_openai_errors(client, url):
@@ -113,8 +113,13 @@ def test_errors_reach_the_client_as_openai_errors(client, url):
         bad.models.list()
     with pytest.raises(openai.UnprocessableEntityError, match="last message must be the user's"):
         client().chat.completions.create(model="auto", messages=[{"role": "assistant", "content": "hi"}])
+    with pytest.raises(openai.UnprocessableEntityError, match="last user message is blank"):
+        client().chat.completions.create(model="auto", messages=[{"role": "user", "content": QUESTION},
+                                                                  {"role": "user", "content": " \n "}])
     assert {"domain-assistant", "auto", "base"} <= {m.id for m in client().models.list()}
     assert httpx.get(f"{url}/health").json()["status"] == "ok"
+    missing = httpx.get(f"{url}/v1/no-such-route")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "unknown_route"
     assert httpx.get(f"{url}/", timeout=30).status_code == 200  # the page shares the process
 
 

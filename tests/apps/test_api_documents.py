@@ -72,10 +72,13 @@ def test_upload_is_visible_to_its_groups_only(as_user):
     assert refused.status_code == 404 and refused.json()["error"]["code"] == "document_not_found"
     own = bob.post("/v1/documents", files=[("files", ("quokka.md", b"Quokkas eat bread."))]).json()
     assert own["documents_added"] == 1 and "uploads/paralegals/quokka.md" in _ids(bob.get("/v1/documents"))
+    # naming alice's id stores bob's record in his own namespace: it neither replaces nor reveals hers
     clash = bob.post("/v1/documents", json={"documents": [{"id": "uploads/nurses/quokka.md",
                                                            "text": "Quokkas eat bread."}]}).json()
-    assert clash["documents_added"] == clash["documents_updated"] == 0
-    assert "belongs to groups you are not in" in clash["errors"][0]["error"]
+    fresh = bob.post("/v1/documents", json={"documents": [{"id": "uploads/nurses/no-such.md",
+                                                           "text": "Quokkas eat bread."}]}).json()
+    assert clash["ids"] == ["uploads/paralegals/nurses/quokka.md"] and clash["errors"] == fresh["errors"] == []
+    assert clash["documents_added"] == fresh["documents_added"] == 1
     assert alice.get("/v1/documents").json()["data"][_ids(alice.get("/v1/documents")).index(
         "uploads/nurses/quokka.md")]["acl"] == ["nurses"]
 
@@ -90,13 +93,13 @@ def test_json_documents_shared_with_a_named_subset_of_groups(as_user):
     body = {"documents": [{"id": "notes/lease-2024", "title": "Lease memo", "text": "The lease renews every May.",
                            "metadata": {"date": "2024-05-01"}}], "groups": ["paralegals"], "domain": "legal"}
     report = dana.post("/v1/documents", json=body).json()
-    assert report["documents_added"] == 1, report
-    record = {d["id"]: d for d in bob.get("/v1/documents").json()["data"]}["notes/lease-2024"]
+    assert report["documents_added"] == 1 and report["ids"] == ["uploads/paralegals/notes/lease-2024"], report
+    record = {d["id"]: d for d in bob.get("/v1/documents").json()["data"]}[report["ids"][0]]
     assert record["acl"] == ["paralegals"] and record["domain"] == "legal" and record["date"] == "2024-05-01"
-    assert "notes/lease-2024" not in _ids(alice.get("/v1/documents"))
+    assert report["ids"][0] not in _ids(alice.get("/v1/documents"))
     found = bob.post("/v1/search", json={"query": "when does the lease renew", "k": 5,
                                          "filters": {"domains": ["legal"], "since": "2024"}}).json()["hits"]
-    assert [h["doc_id"] for h in found] == ["notes/lease-2024"]
+    assert [h["doc_id"] for h in found] == report["ids"]
 
 
 def test_upload_groups_must_be_the_callers(as_user):

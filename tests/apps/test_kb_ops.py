@@ -8,7 +8,7 @@ import pytest
 from apps import kb_ops
 from assistant.uploads import PUBLIC, group_folder
 from assistant.errors import AssistantError
-from assistant.users import User
+from assistant.users import User, upload_acl
 
 NURSE, LAWYER = User("nina", ("nurses",)), User("lou", ("legal",))
 
@@ -21,7 +21,7 @@ def _write(path, text):
 def test_upload_is_visible_to_the_uploaders_group_only(new_kb, tmp_path):
     kb = new_kb()
     note = _write(tmp_path / "ward note.md", "# Ward 7 visiting\nVisiting hours on ward 7 end at 19:30 sharp.\n")
-    report = kb_ops.upload(kb, [note], kb_ops.upload_acl(NURSE, None))
+    report = kb_ops.upload(kb, [note], upload_acl(NURSE, None), user=NURSE)
     assert report.documents_added == 1 and not report.errors
     [doc] = kb_ops.documents(kb, NURSE)
     assert doc.id == "uploads/nurses/ward note.md" and doc.acl == ("nurses",) and doc.chunk_count >= 1
@@ -32,13 +32,14 @@ def test_upload_is_visible_to_the_uploaders_group_only(new_kb, tmp_path):
 
 
 def test_upload_group_must_be_one_of_the_users(tmp_path):
-    assert kb_ops.upload_acl(User("both", ("a", "b")), None) == ("a", "b")
-    assert kb_ops.upload_acl(User("both", ("a", "b")), "b") == ("b",)
-    assert kb_ops.upload_acl(None, None) == () and group_folder(()) == PUBLIC
-    with pytest.raises(AssistantError, match="expected one of your groups"):
-        kb_ops.upload_acl(NURSE, "legal")
+    """The page's group picker goes through the same rule as the API (assistant.users.upload_acl)."""
+    assert upload_acl(User("both", ("a", "b")), None) == ("a", "b")
+    assert upload_acl(User("both", ("a", "b")), ["b"]) == ("b",)
+    assert upload_acl(None, None) == () and group_folder(()) == PUBLIC
+    with pytest.raises(AssistantError, match="not yours to write"):
+        upload_acl(NURSE, ["legal"])
     with pytest.raises(AssistantError, match="belongs to no group"):
-        kb_ops.upload_acl(User("nobody", ()), None)
+        upload_acl(User("nobody", ()), None)
 
 
 def test_upload_hands_paths_to_the_core_and_ticks_per_file(new_kb, tmp_path):

@@ -53,8 +53,14 @@ LEGEND = ('<div class="legend">Each sentence is checked against the passages it 
           'on it. Sentences no passage backs are removed and listed below the answer.</div>')
 
 
+# Bidi overrides and isolates reorder what follows them ("report\u202egpj.exe" reads "reportexe.jpg"),
+# and other control characters hide text: the page shows each one as a visible code instead.
+_HIDDEN_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def _e(text: str) -> str:
-    return html.escape(text, quote=True)
+    shown = _HIDDEN_CONTROLS.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text)
+    return html.escape(shown, quote=True)
 
 
 def answer_html(answer: Answer, scope: str = "") -> str:

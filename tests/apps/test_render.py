@@ -38,3 +38,13 @@ def test_quarantined_passages_are_shown_flagged_and_the_notice_apart():
                        "verification", quarantined=answer.quarantined)
     assert "(nothing survived verification)" in answer_html(abstained)
     assert 'id="quarantined-1"' in sources_html(abstained)
+
+
+def test_bidi_overrides_and_control_characters_in_names_are_shown_not_obeyed():
+    hostile = Chunk("r#1", "uploads/nurses/report\u202egpj.exe", "Dose \u2066hidden\u2069 text\x07.", 0, 20,
+                    title="Report\u202egpj.exe")
+    answer = Answer("q?", "Dose text [1].", [Citation(1, hostile)], [SentenceCheck("Dose text.", (1,), 0.9, "supported")],
+                    False, 0.9)
+    s = sources_html(answer)
+    assert "\u202e" not in s and "\u2066" not in s and "\x07" not in s
+    assert "Report⟨U+202E⟩gpj.exe" in s and "⟨U+2066⟩hidden⟨U+2069⟩" in s

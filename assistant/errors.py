@@ -23,3 +23,8 @@ class SourceError(AssistantError):
     def __init__(self, source: str, message: str) -> None:
         super().__init__(message)
         self.source = source
+
+
+class SkippedSource(SourceError):
+    """A file inside a folder that was deliberately not read (an unsupported type): the ingest lists
+    it under `warnings` with the reason, and it does not fail the run."""

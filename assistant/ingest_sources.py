@@ -22,6 +22,7 @@ def run_ingest(args: Any, settings: Settings) -> IngestReport:
         raise AssistantError("nothing to ingest: give PATH arguments, --sql-url with --sql-query, or --loader")
     connectors, scopes, sql = [], [], None
     from connectors import connector_for
+    from connectors.registry import guarded
 
     for raw in args.paths:
         path = Path(raw)
@@ -38,7 +39,10 @@ def run_ingest(args: Any, settings: Settings) -> IngestReport:
                 scopes.append(f"sql:{sql.prefix}" if sql.prefix else "sql")
         if args.loader:
             connectors.append(_loader_connector(args))
-        report = kb.ingest(chain.from_iterable(c.iter_documents() for c in connectors), domain=args.domain,
+        # Each connector behind its own boundary: one that raises ends only its own source.
+        sources = [getattr(c, "path", None) or type(c).__name__ for c in connectors]
+        items = chain.from_iterable(guarded(c.iter_documents, s) for c, s in zip(connectors, sources))
+        report = kb.ingest(items, domain=args.domain,
                            progress=True, prune_scopes=scopes if args.prune else ())
         if sql is not None and sql.watermark is not None:
             kb.catalog.set_sync_state(state_key, sql.watermark)

@@ -20,7 +20,8 @@ from indexes import FAISS_DESCRIPTOR, index_descriptor, open_vector_index
 from .catalog import Catalog
 from .chunking import SentenceChunker
 from .embeddings import Embedder
-from .errors import KnowledgeBaseError
+from .errors import AssistantError, KnowledgeBaseError, SkippedSource
+from .metadata import check_internal
 from .redaction import RedactionConfig, Redactor, redact_document
 from .settings import Settings
 from .throughput import Throughput, prefetch
@@ -68,6 +69,31 @@ def content_hash(document: Document) -> str:
     payload = json.dumps([document.text, document.title, document.source, document.uri, document.domain,
                           list(document.acl), document.metadata], sort_keys=True, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def error_entry(source: str, exc: BaseException) -> dict[str, str]:
+    """One `errors` entry, no traceback: our own errors are written for the user and read as they
+    are; anything else (a library's TypeError on odd input) is named by its class so it can be told
+    apart from a bug report."""
+    message = str(exc) if isinstance(exc, AssistantError) else f"{type(exc).__name__}: {exc}"
+    return {"source": source, "error": message}
+
+
+def _guarded(items: Iterable[Document | Exception]) -> Iterator[Document | Exception]:
+    """`items`, with an exception raised while iterating them turned into a last error item. A
+    generator that raised cannot be resumed, so the run stops reading there; what was read is kept."""
+    try:
+        yield from items
+    except Exception as exc:  # noqa: BLE001 - one broken source must not lose the documents already read
+        yield _SourceCrash(exc)
+
+
+class _SourceCrash(Exception):
+    """A source's iterator raised: reading stopped early, so --prune cannot tell which documents are gone."""
+
+    def __init__(self, exc: Exception) -> None:
+        super().__init__(str(exc))
+        self.exc = exc
 
 
 def embedding_text(chunk: Chunk) -> str:
@@ -203,11 +229,24 @@ class KnowledgeBase:
             batch: list[Document] = []
             pending_chunks = 0
             seen: set[str] = set()
+            complete = True
             try:
-                for item in prefetch(items, PREFETCH_DOCUMENTS):
+                for item in prefetch(_guarded(items), PREFETCH_DOCUMENTS):
                     meter.read()
+                    if isinstance(item, _SourceCrash):
+                        complete = False
+                        report.errors.append(error_entry(getattr(item.exc, "source", "") or "(source reader)",
+                                                         item.exc))
+                        continue
+                    if isinstance(item, SkippedSource):
+                        report.warnings.append({"source": item.source, "warning": str(item)})
+                        continue
                     if isinstance(item, Exception):
-                        report.errors.append({"source": getattr(item, "source", ""), "error": str(item)})
+                        report.errors.append(error_entry(getattr(item, "source", ""), item))
+                        continue
+                    if not isinstance(item, Document):
+                        report.errors.append({"source": "", "error": f"a connector yielded "
+                                              f"{type(item).__name__}, expected a Document or an error"})
                         continue
                     if domain and not item.domain:
                         item = replace(item, domain=domain)
@@ -224,7 +263,11 @@ class KnowledgeBase:
                         batch, pending_chunks = [], 0
                 if batch:
                     meter.wrote(*self._ingest_batch(batch, report))
-                if prune_scopes:
+                if prune_scopes and not complete:
+                    report.errors.append({"source": "", "error": "--prune skipped: a source stopped before it "
+                                          "was read in full, so missing documents may still exist; fix the "
+                                          "error above and run again"})
+                elif prune_scopes:
                     report.documents_pruned = self._prune(prune_scopes, seen, report)
             finally:
                 meter.close()
@@ -235,32 +278,26 @@ class KnowledgeBase:
     def _ingest_batch(self, documents: list[Document], report: IngestReport) -> tuple[int, int]:
         todo: list[tuple[Document, str, list[Chunk], bool]] = []
         for doc in documents:
-            if not doc.text.strip():
-                report.errors.append({"source": doc.source or doc.id, "error": "document has no text"})
-                continue
-            digest = content_hash(doc)  # of the document as read, so an unchanged source stays unchanged
-            old = self.catalog.content_hash(doc.id)
-            if old == digest:
-                report.documents_unchanged += 1
-                continue
-            if doc.metadata.get("encoding"):
-                report.warnings.append({"source": doc.source or doc.id, "warning": (
-                    f"not UTF-8; decoded as {doc.metadata['encoding']} (a guess): check accented characters, "
-                    "or re-save the file as UTF-8")})
-            doc = self._redact(doc, report)
+            # One error boundary per document: whatever hashing, redaction or chunking raises for it
+            # (odd metadata, offsets outside its text) is its own error entry; the batch goes on.
             try:
-                chunks = self.chunker.chunk(doc)
-            except ValueError as exc:  # a connector gave structure offsets outside its text
-                report.errors.append({"source": doc.source or doc.id, "error": str(exc)})
+                prepared = self._prepare(doc, report)
+            except Exception as exc:  # noqa: BLE001
+                report.errors.append(error_entry(doc.source or doc.id, exc))
                 continue
-            todo.append((doc, digest, chunks, old is not None))
+            if prepared is not None:
+                todo.append(prepared)
         all_chunks = [c for _, _, chunks, _ in todo for c in chunks]
         vectors = self._vectors(all_chunks, [doc.id for doc, _, _, existed in todo if existed], report)
         offset = 0
         for doc, digest, chunks, existed in todo:
             vecs = vectors[offset:offset + len(chunks)]
             offset += len(chunks)
-            removed, added = self.catalog.replace_document(doc, digest, chunks, vecs)
+            try:
+                removed, added = self.catalog.replace_document(doc, digest, chunks, vecs)
+            except (TypeError, ValueError) as exc:  # metadata that will not store; its transaction rolled back
+                report.errors.append(error_entry(doc.source or doc.id, exc))
+                continue
             self.dense.remove(removed)
             self.dense.add(added, vecs)
             report.chunks_added += len(added)
@@ -269,6 +306,26 @@ class KnowledgeBase:
             else:
                 report.documents_added += 1
         return len(documents), len(all_chunks)
+
+    def _prepare(self, doc: Document, report: IngestReport) -> tuple[Document, str, list[Chunk], bool] | None:
+        """(redacted document, content hash, chunks, existed) for a document to write, or None when it
+        is unchanged or empty (reported). Raises whatever a stage raises on this document."""
+        if not isinstance(doc.text, str) or not doc.text.strip():
+            report.errors.append({"source": doc.source or doc.id, "error": "document has no text"})
+            return None
+        check_internal(doc.metadata)
+        digest = content_hash(doc)  # of the document as read, so an unchanged source stays unchanged
+        old = self.catalog.content_hash(doc.id)
+        if old == digest:
+            report.documents_unchanged += 1
+            return None
+        doc = self._redact(doc, report)
+        chunks = self.chunker.chunk(doc)
+        if doc.metadata.get("encoding"):  # after the stages that can fail: one entry per document
+            report.warnings.append({"source": doc.source or doc.id, "warning": (
+                f"not UTF-8; decoded as {doc.metadata['encoding']} (a guess): check accented characters, "
+                "or re-save the file as UTF-8")})
+        return doc, digest, chunks, old is not None
 
     def _vectors(self, chunks: list[Chunk], replaced: list[str], report: IngestReport) -> np.ndarray:
         """Embeddings for `chunks`. A changed document usually keeps most of its passages, and corpora

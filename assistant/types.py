@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Protocol, Sequence, runtime_checkable
 
@@ -33,6 +35,25 @@ class Document:
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id.strip():
             raise ValueError(f"Document.id must be a non-empty string, got {self.id!r}")
+        check_id(self.id)
+
+
+# Characters that make an id display as something else: C0/C1 controls (a newline splits a log line,
+# ESC drives a terminal) and bidi overrides/isolates/marks ("invoice\u202efdp.exe" shows as
+# "invoiceexe.pdf"). Ids are kept exactly as given, so they are refused, not rewritten.
+_UNSAFE_ID = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def check_id(doc_id: str) -> None:
+    """Raise ValueError when `doc_id` holds a control or bidi character (one rule for every source:
+    file names, record ids, uploads)."""
+    m = _UNSAFE_ID.search(doc_id)
+    if m:
+        ch = m.group()
+        name = unicodedata.name(ch, "control character")
+        raise ValueError(f"document id {doc_id!r} contains U+{ord(ch):04X} {name} at position {m.start()}; "
+                         "expected printable characters only (control and bidi characters can disguise a "
+                         "name); rename the file or fix the record's id")
 
 
 @dataclass(frozen=True)

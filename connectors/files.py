@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from fnmatch import fnmatch
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any, Iterator, Sequence
 from assistant.errors import SourceError
 from assistant.types import Document
 
+from .encoding import NotText, decode_text
 from .html import html_to_text
 from .pdf import read_pdf
 from .word import read_docx
@@ -23,15 +25,27 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_BINARY_BYTES = 200 * 1024 * 1024
 
 
-def walk_files(root: Path, suffixes=None, include: Sequence[str] = (), exclude: Sequence[str] = ()) -> list[Path]:
+def walk_files(root: Path, suffixes=None, include: Sequence[str] = (), exclude: Sequence[str] = (),
+               refused: list[SourceError] | None = None) -> list[Path]:
     """Files under `root` with one of `suffixes` (lower-case, with the dot; None = any), sorted for a
     stable ingest order, skipping hidden files and folders (.git, editor backups). `include` /
     `exclude` are globs matched against the path relative to `root` and against the file name
-    (`*.pdf`, `contracts/*`, `*draft*`): a file must match some include (if any) and no exclude."""
+    (`*.pdf`, `contracts/*`, `*draft*`): a file must match some include (if any) and no exclude.
+    Symbolic links are never followed: one that leads outside `root` (or nowhere) is appended to
+    `refused` as an error, so ingesting a folder reads nothing outside it; one that leads inside is
+    skipped, its target being walked under its own path (one document, one id)."""
     out = []
+    real_root = root.resolve()
     for p in root.rglob("*"):
         rel = p.relative_to(root)
-        if not p.is_file() or any(part.startswith(".") for part in rel.parts):
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if p.is_symlink():
+            problem = _link_problem(p, real_root)
+            if problem and refused is not None:
+                refused.append(SourceError(str(p), problem))
+            continue  # a link inside the folder: its target is walked under its own path
+        if not p.is_file():
             continue
         if suffixes is not None and p.suffix.lower() not in suffixes:
             continue
@@ -44,13 +58,25 @@ def walk_files(root: Path, suffixes=None, include: Sequence[str] = (), exclude: 
     return sorted(out)
 
 
+def _link_problem(link: Path, real_root: Path) -> str:
+    """Why a symbolic link under `real_root` is refused, or "" when it leads inside it."""
+    try:
+        target = link.resolve(strict=True)
+    except (OSError, RuntimeError):  # missing target, or a loop
+        return f"symbolic link to {os.readlink(link)!r} leads to nothing readable; remove it or fix its target"
+    if target != real_root and real_root not in target.parents:
+        return (f"symbolic link points outside the ingested folder (to {target}); nothing outside {real_root} "
+                "is read: copy the file into the folder instead")
+    return ""
+
+
 def read_text_file(path: Path) -> str:
     return read_text_with_encoding(path)[0]
 
 
 def read_text_with_encoding(path: Path) -> tuple[str, str]:
-    """Decode a text file: UTF-8 (with or without BOM) first, then the best detected encoding, which is
-    returned so the ingest summary can warn about it. Raises SourceError for missing, unreadable,
+    """Decode a text file (see connectors.encoding: byte-order marks, UTF-8, UTF-16/32, then a guess
+    preferring cp1252); the encoding is returned so the ingest summary can warn about a non-UTF-8 one. Raises SourceError for missing, unreadable,
     empty, binary, oversized or undecodable files."""
     try:
         size = path.stat().st_size
@@ -62,20 +88,12 @@ def read_text_with_encoding(path: Path) -> tuple[str, str]:
                                      "for one text file; split it into smaller files")
     if not data.strip():
         raise SourceError(str(path), "file is empty")
-    if b"\x00" in data[:8192]:
-        raise SourceError(str(path), "file looks binary (it contains NUL bytes), expected text; "
-                                     "convert it to .txt/.md/.html or use a connector for its format")
-    encoding = "utf-8"
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(data).best()
-        if best is None:
-            raise SourceError(str(path), "file is neither UTF-8 nor any text encoding that could be detected; "
-                                         "re-save it as UTF-8") from None
-        text, encoding = str(best), best.encoding
+        text, encoding = decode_text(data)
+    except NotText as exc:
+        raise SourceError(str(path), str(exc)) from None
+    if not text.strip():
+        raise SourceError(str(path), "file is empty")
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
     if controls > max(5, len(text) // 100):
         raise SourceError(str(path), "file looks binary (many control characters), expected text")
@@ -118,8 +136,10 @@ class FileConnector:
             root = self.id_root
             yield self._read(self.path, f"{root.name}/{self.path.relative_to(root).as_posix()}" if root else self.path.name)
             return
-        for file in walk_files(self.path, SUPPORTED, self.include, self.exclude):
+        refused: list[SourceError] = []
+        for file in walk_files(self.path, SUPPORTED, self.include, self.exclude, refused):
             yield self._read(file, f"{self.path.name}/{file.relative_to(self.path).as_posix()}")
+        yield from refused
 
     def _read(self, file: Path, doc_id: str) -> Document | Exception:
         suffix = file.suffix.lower()
@@ -132,10 +152,15 @@ class FileConnector:
             return exc
         except (OSError, ValueError) as exc:
             return SourceError(str(file), f"could not read file: {exc}")
+        except Exception as exc:  # noqa: BLE001 - parsers (lxml, pypdf, python-docx) raise assorted errors
+            return SourceError(str(file), f"could not read file ({type(exc).__name__}: {exc})")
         if not text.strip():
             return SourceError(str(file), "file has no text")
-        return Document(id=doc_id, text=text, title=title or _title_from_name(file), source=str(file),
-                        uri=file.resolve().as_uri(), metadata=metadata)
+        try:
+            return Document(id=doc_id, text=text, title=title or _title_from_name(file), source=str(file),
+                            uri=file.resolve().as_uri(), metadata=metadata)
+        except ValueError as exc:  # an id (the file name) with control or bidi characters
+            return SourceError(str(file), str(exc))
 
 
 def _read_any(file: Path, suffix: str) -> tuple[str, str, dict]:

@@ -14,6 +14,7 @@ from langchain_core.document_loaders import BaseLoader
 from langchain_core.documents import Document as LCDocument
 
 from assistant.errors import SourceError
+from assistant.metadata import record_metadata
 from assistant.types import Document
 
 from .sql import json_safe
@@ -100,8 +101,11 @@ class LangChainLoaderConnector:
                                        f"scanned or empty (OCR it, or skip it)")
         source = str(metadata.get("source") or self.name)
         uri = str(metadata.get("url") or (source if "://" in source else ""))
-        return Document(id=doc_id, text=text, title=str(metadata.get(self.title_key) or "").strip(),
-                        source=source, uri=uri, domain=self.domain, metadata=metadata)
+        try:
+            return Document(id=doc_id, text=text, title=str(metadata.get(self.title_key) or "").strip(),
+                            source=source, uri=uri, domain=self.domain, metadata=record_metadata(metadata))
+        except ValueError as exc:  # a `date` of the wrong type, or an id with control characters
+            return SourceError(doc_id, str(exc))
 
     def _failure(self, exc: BaseException) -> SourceError:
         reason = f"{type(exc).__name__}: {exc}"

@@ -4,7 +4,7 @@ for formats that share an extension (MedQuAD / PubMed / USLM XML; PubMedQA / FHI
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from assistant.errors import SourceError
 from assistant.types import Connector, Document
@@ -15,6 +15,7 @@ from .files import SUPPORTED, FileConnector, walk_files
 from .healthcare import MedQuADConnector, PubMedQAConnector
 from .jsonl import JsonlConnector
 from .pubmed import PubMedConnector, is_pubmed_file
+from .skipped import unread_file
 from .tabular import CsvConnector
 from .uslm import USLMConnector
 
@@ -64,21 +65,37 @@ class FolderConnector:
         self.include, self.exclude = tuple(include), tuple(exclude)
 
     def iter_documents(self) -> Iterator[Document | Exception]:
-        files = walk_files(self.path, None, self.include, self.exclude)
-        if not files:
+        refused: list[SourceError] = []
+        files = walk_files(self.path, None, self.include, self.exclude, refused)
+        if not files and not refused:
             globs = f" (include {list(self.include)}, exclude {list(self.exclude)})" if self.include or self.exclude else ""
             yield SourceError(str(self.path), f"no files found under this folder{globs}")
             return
         for file in files:
-            kind = _structured(file)
-            if kind is not None:
-                yield from kind(file).iter_documents()
-            elif file.suffix.lower() in SUPPORTED:
-                yield from FileConnector(file, id_root=self.path).iter_documents()
-            elif self.include:  # the user asked for this file by glob: say why it was not read
-                yield SourceError(str(file), f"unsupported file type {file.suffix or '(none)'}; expected one of "
-                                             f"{', '.join(SUPPORTED)}, .csv, .jsonl, or PubMed/MedQuAD/USLM XML, "
-                                             "PubMedQA/FHIR/ContractNLI JSON")
+            yield from guarded(lambda: self._read(file), file)
+        yield from refused
+
+    def _read(self, file: Path) -> Iterator[Document | Exception]:
+        kind = _structured(file)
+        if kind is not None:
+            yield from kind(file).iter_documents()
+        elif file.suffix.lower() in SUPPORTED:
+            yield from FileConnector(file, id_root=self.path).iter_documents()
+        elif self.include:  # the user asked for this file by glob: its not being read is an error
+            yield SourceError(str(file), f"unsupported file type {file.suffix or '(none)'}; expected one of "
+                                         f"{', '.join(SUPPORTED)}, .csv, .jsonl, or PubMed/MedQuAD/USLM XML, "
+                                         "PubMedQA/FHIR/ContractNLI JSON")
+        else:
+            yield unread_file(file, ", ".join(SUPPORTED))
+
+
+def guarded(make: Callable[[], Iterable[Document | Exception]], source: Path | str) -> Iterator[Document | Exception]:
+    """The items of one source, with an exception raised while opening or iterating it turned into one
+    error for that source: a generator that raised cannot go on, but the folder walk can."""
+    try:
+        yield from make()
+    except Exception as exc:  # noqa: BLE001 - any connector bug or parser error stays inside its file
+        yield exc if isinstance(exc, SourceError) else SourceError(str(source), f"{type(exc).__name__}: {exc}")
 
 
 def connector_for(path: str | Path, include: Sequence[str] = (), exclude: Sequence[str] = ()) -> Connector:

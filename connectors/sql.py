@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, Row
 
 from assistant.errors import ConfigError, SourceError
+from assistant.metadata import record_metadata
 from assistant.types import Document
 
 # A bare (optionally schema-qualified) table name, as opposed to a SELECT statement.
@@ -198,10 +199,14 @@ class SQLConnector:
             return SourceError(f"sql:{doc_id}", f"expected text in column '{self.text_column}', found "
                                                 f"{'NULL' if text is None else 'an empty value'}; fill it or add "
                                                 f"WHERE {self.text_column} IS NOT NULL to the query")
-        return Document(
-            id=doc_id, text=str(text), title=self._text(values, self.title_column),
-            source=f"sql:{self.prefix}" if self.prefix else "sql", uri=self._text(values, self.uri_column),
-            domain=self.domain, acl=self._acl(values), metadata={c: json_safe(values[c]) for c in keep})
+        try:
+            return Document(
+                id=doc_id, text=str(text), title=self._text(values, self.title_column),
+                source=f"sql:{self.prefix}" if self.prefix else "sql", uri=self._text(values, self.uri_column),
+                domain=self.domain, acl=self._acl(values),
+                metadata=record_metadata({c: json_safe(values[c]) for c in keep}))
+        except ValueError as exc:  # a metadata column of the wrong type, or an id with control characters
+            return SourceError(f"sql:{doc_id}", str(exc))
 
     # --- helpers -----------------------------------------------------------------------------
     def _engine(self) -> Engine:

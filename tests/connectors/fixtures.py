@@ -56,3 +56,18 @@ def make_docx(path: Path) -> None:
     d.add_heading("Fees", level=2)
     d.add_paragraph("A missed appointment costs 40 dollars.")
     d.save(str(path))
+
+
+def rewrite_docx_part(path: Path, change, part: str = "word/document.xml") -> None:
+    """Rewrite one XML part of the .docx at `path` in place with `change(bytes) -> bytes` (malformed or
+    oversized XML inside an otherwise valid package)."""
+    import io
+    import zipfile
+
+    original = path.read_bytes()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(original)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            zout.writestr(info, change(data) if info.filename == part else data)
+    path.write_bytes(out.getvalue())

@@ -55,7 +55,7 @@ def test_csv_records_with_mapping_and_bad_rows(tmp_path):
     items = list(CsvConnector(f, id_field="note_id", text_field="body", title_field="heading").iter_documents())
     docs = [i for i in items if not isinstance(i, Exception)]
     errors = [i for i in items if isinstance(i, Exception)]
-    assert [d.id for d in docs] == ["N-1"] and docs[0].metadata == {"ward": "B"} and docs[0].title == "Day 1"
+    assert [d.id for d in docs] == ["N-1"] and docs[0].metadata == {"user": {"ward": "B"}} and docs[0].title == "Day 1"
     assert len(errors) == 2 and "expected non-empty" in str(errors[0]) and "fields" in str(errors[1])
     missing = list(CsvConnector(f).iter_documents())
     assert len(missing) == 1 and "expected columns ['id', 'text']" in str(missing[0])

@@ -17,7 +17,9 @@ def test_folder_of_text_markdown_and_html(tmp_path):
     (root / "ignored.bin").write_bytes(b"\x00\x01")
     (root / ".hidden.md").write_text("secret")
     docs, errors = _docs(root)
-    assert errors == []
+    # A file of a type nothing reads is listed with its reason (a warning in the ingest report).
+    assert [(type(e).__name__, e.source.rsplit("/", 1)[1]) for e in errors] == [("SkippedSource", "ignored.bin")]
+    assert "unsupported file type .bin" in str(errors[0])
     by_id = {d.id: d for d in docs}
     assert set(by_id) == {"notes/a.md", "notes/sub/b.txt", "notes/c.html"}
     assert by_id["notes/a.md"].title == "Asthma basics"

@@ -8,7 +8,7 @@ def test_ids_kept_exactly_and_metadata_collected(tmp_path):
                  '{"id": 17, "text": "Beta.", "domain": "legal"}\n', encoding="utf-8")
     docs = list(JsonlConnector(f).iter_documents())
     assert [d.id for d in docs] == ["PMID:0042", "17"]
-    assert docs[0].metadata == {"year": 2020} and docs[0].acl == ("nurses",) and docs[0].title == "A"
+    assert docs[0].metadata == {"user": {"year": 2020}} and docs[0].acl == ("nurses",) and docs[0].title == "A"
     assert docs[1].domain == "legal"
 
 

@@ -35,7 +35,7 @@ def test_csv_loader_rows_get_stable_row_ids_and_ingest(tmp_path, new_kb):
     assert errors == []
     assert [d.id for d in docs] == [f"{path}#row=0", f"{path}#row=1", f"{path}#row=2"]
     assert docs[0].title == "Lease deposits" and docs[0].domain == "legal" and docs[0].source == str(path)
-    assert docs[0].metadata == {"source": str(path), "row": 0, "title": "Lease deposits", "category": "lease"}
+    assert docs[0].metadata == {"user": {"source": str(path), "row": 0, "title": "Lease deposits", "category": "lease"}}
     assert "thirty days" in docs[0].text and "title" not in docs[0].text  # metadata columns left the content
 
     kb = new_kb()
@@ -46,7 +46,7 @@ def test_csv_loader_rows_get_stable_row_ids_and_ingest(tmp_path, new_kb):
                                                domain="legal").iter_documents())
     assert (again.documents_added, again.documents_updated, again.documents_unchanged) == (0, 0, 3)
     row = kb.catalog.conn.execute("SELECT metadata, domain FROM documents WHERE id = ?", (f"{path}#row=2",)).fetchone()
-    assert json.loads(row[0])["category"] == "health" and row[1] == "legal"
+    assert json.loads(row[0])["user"]["category"] == "health" and row[1] == "legal"
 
 
 def test_csv_loader_with_a_source_column_keeps_bare_ids(tmp_path):
@@ -62,7 +62,7 @@ def test_text_loader_one_document_per_file(tmp_path, new_kb):
     docs, errors = split(list(LangChainLoaderConnector(TextLoader(str(path), encoding="utf-8"),
                                                        domain="health").iter_documents()))
     assert errors == [] and [d.id for d in docs] == [str(path)]
-    assert "ясно" in docs[0].text and docs[0].metadata == {"source": str(path)}
+    assert "ясно" in docs[0].text and docs[0].metadata == {"user": {"source": str(path)}}
     report = new_kb().ingest(iter(docs))
     assert (report.documents_added, report.errors) == (1, [])
 
@@ -73,7 +73,7 @@ def test_pdf_loader_pages_get_page_ids(tmp_path, new_kb):
     connector = LangChainLoaderConnector(PyPDFLoader(str(path)))
     docs, errors = split(list(connector.iter_documents()))
     assert errors == [] and [d.id for d in docs] == [f"{path}#page=0", f"{path}#page=1"]
-    assert "front desk" in docs[0].text and docs[1].metadata["page"] == 1
+    assert "front desk" in docs[0].text and docs[1].metadata["user"]["page"] == 1
     json.dumps([d.metadata for d in docs])  # every metadata value the loader gave is JSON-safe
     report = new_kb().ingest(connector.iter_documents())
     assert (report.documents_added, report.errors) == (2, [])

@@ -121,10 +121,10 @@ def test_postgres_rows_ingest_then_incremental_update(pg_url, pg_table, new_kb):
     aspirin = stored(kb, f"{p}:1")
     assert aspirin["title"] == "Aspirin" and aspirin["domain"] == "health" and aspirin["acl"] == ["clinicians"]
     assert aspirin["source"] == f"sql:{p}"
-    assert aspirin["metadata"] == {"category": "drug", "price": 3.5, "updated_at": "2024-03-01T09:00:00+00:00"}
+    assert aspirin["metadata"] == {"user": {"category": "drug", "price": 3.5, "updated_at": "2024-03-01T09:00:00+00:00"}}
     ibuprofen = stored(kb, f"{p}:2")
     assert ibuprofen["title"] == "Ибупрофен" and ibuprofen["acl"] == ["clinicians", "pharmacists"]
-    assert ibuprofen["metadata"]["price"] == 4  # NUMERIC 4.00 → a JSON integer, not "Decimal('4.00')"
+    assert ibuprofen["metadata"]["user"]["price"] == 4  # NUMERIC 4.00 → a JSON integer, not "Decimal('4.00')"
     assert "日本語のテキスト" in chunk_text(kb, f"{p}:2") and "café naïve" in chunk_text(kb, f"{p}:2")
     assert stored(kb, f"{p}:4")["acl"] == []
     # The watermark counts every row read, the NULL-text one too, and keeps microseconds.
@@ -161,7 +161,7 @@ def test_postgres_table_name_query_and_since_as_datetime(pg_url, pg_table):
     docs, errors = split(list(connector.iter_documents()))
     assert [d.id for d in docs] == ["4"] and [e.source for e in errors] == ["sql:3"]
     # metadata_columns=None keeps every unmapped column, JSON-safe.
-    assert docs[0].metadata == {"title": "Influenza", "category": "guideline", "groups": [], "price": None}
+    assert docs[0].metadata == {"user": {"title": "Influenza", "category": "guideline", "groups": [], "price": None}}
 
 
 def test_postgres_missing_column_names_it_and_lists_the_columns(pg_url, pg_table):

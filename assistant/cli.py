@@ -10,7 +10,7 @@ import re
 import sys
 from pathlib import Path
 
-from . import cli_adapters, cli_audit, cli_eval, cli_users, cli_verify
+from . import cli_adapters, cli_audit, cli_eval, cli_injection, cli_users, cli_verify
 from .errors import AssistantError
 from .settings import Settings
 from .types import SearchFilter
@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_verify.add_parser(sub)
     cli_eval.add_parser(sub)
     cli_users.add_parser(sub)
+    cli_injection.add_parser(sub)
     return parser
 
 
@@ -309,7 +310,7 @@ def _demo(args, settings: Settings) -> int:
 
 COMMANDS = {"ingest": _ingest, "search": _search, "ask": _ask, "serve": _serve, "demo": _demo,
             "adapters": cli_adapters.run, "serve-model": _serve_model, "audit": cli_audit.run,
-            "verify": cli_verify.run, "verifier": cli_verify.run, "eval": cli_eval.run,
+            "verify": cli_verify.run, "verifier": cli_verify.run, "eval": cli_eval.run, "injection": cli_injection.run,
             "users": cli_users.run}
 
 if __name__ == "__main__":

@@ -1,0 +1,271 @@
+"""The learned injection detector: a small MLP over the bundled MiniLM's contextual token vectors,
+mean-pooled per window (each sentence, and each pair of neighbouring sentences), the passage's score
+being its highest window's. A passage is one encoder pass however many windows it has, so one planted
+sentence inside a long ordinary passage is scored on its own words at the cost of embedding the passage
+once. Combined with the phrase rules (flag = rules OR model) in `screen_hits`.
+
+Text is scored on a matching copy: injection.normalise (NFKC, invisible characters, look-alikes, case)
+plus letter-spacing and leetspeak undone, so "I g n o r e" and "1gn0r3" read as the word they spell.
+The weights (a few hundred KB of JSON) ship in the package; nothing is downloaded. Constructing a
+detector is free; `warm_up()` (or the first call) loads the head and reuses the knowledge base's
+embedder when it is the bundled torch MiniLM, else loads that model itself."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import weakref
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import AssistantError
+from ..text import sentence_spans
+from ..types import Hit, QuarantinedHit
+from .injection import normalise, screen
+
+DEFAULT_HEAD = Path(__file__).with_name("injection_head.json")
+FORMAT = "injection-head/1"
+ENCODER = "bundled:all-MiniLM-L6-v2"
+SEGMENT_TOKENS = 254  # the embedder's max_seq_length (256) less [CLS] and [SEP]
+MIN_WINDOW_CHARS = 30  # shorter sentences ("Dosage.", "7.2.") join the next one
+BATCH = 16
+
+_SPACED = re.compile(r"(?<!\w)(?:[^\W\d_][ .\-]){3,}[^\W\d_](?!\w)")
+_LEET_WORD = re.compile(r"(?<![\w@$])(?=[\w@$]*[^\W\d_])(?=[\w@$]*[013457@$])[\w@$]{2,}")
+_UNLEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+
+
+def model_text(text: str) -> str:
+    """The copy the model reads: normalised, letter-spaced words joined, leetspeak words spelled out.
+    A number standing alone ("500 mg", "1-800") is left alone: only tokens mixing letters and digits
+    are read as leetspeak."""
+    norm = normalise(text)
+    norm = _SPACED.sub(lambda m: re.sub(r"[ .\-]", "", m.group()), norm)
+    return _LEET_WORD.sub(lambda m: m.group().translate(_UNLEET), norm)
+
+
+def windows(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of `text` with very short ones merged into the next."""
+    spans: list[tuple[int, int]] = []
+    pending: int | None = None
+    for start, end in sentence_spans(text):
+        start = start if pending is None else pending
+        if end - start < MIN_WINDOW_CHARS:
+            pending = start
+            continue
+        spans.append((start, end))
+        pending = None
+    if pending is not None:
+        spans = spans[:-1] + [(spans[-1][0], len(text.rstrip()))] if spans else [(pending, len(text.rstrip()))]
+    return [s for s in spans if text[s[0]:s[1]].strip()] or ([(0, len(text))] if text.strip() else [])
+
+
+class WindowEncoder:
+    """Per-window vectors for texts: one forward pass per segment of at most SEGMENT_TOKENS tokens."""
+
+    def __init__(self, embedder: Any = None) -> None:
+        self._embedder = embedder
+        self._tokenizer: Any = None
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        with self._lock:
+            if self._model is None:
+                self._tokenizer, self._model = self._load()
+
+    def _load(self) -> tuple[Any, Any]:
+        from ..models import embedder_identity
+
+        e = self._embedder
+        if e is not None and e.config.backend == "torch" and e.identity == embedder_identity(ENCODER):
+            # The KB's embedder is this very model, already in memory: share its weights.
+            e.warm_up()
+            transformer = e._model[0]
+            return transformer.tokenizer, transformer.auto_model
+        from transformers import AutoModel, AutoTokenizer
+
+        from ..models import embedder_path, quiet_transformers
+
+        quiet_transformers()
+        path = str(embedder_path(ENCODER))
+        return AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()
+
+    def encode(self, texts: Sequence[str]) -> list[tuple[list[str], np.ndarray]]:
+        """For each text: (its windows' text in the matching copy, their unit vectors (n, 384))."""
+        import torch
+
+        self.warm_up()
+        plans, segments = [], []  # per text: windows as (segment, token range); all segments' token ids
+        for text in texts:
+            plan, segs = self._plan(model_text(text), len(segments))
+            plans.append(plan)
+            segments.extend(segs)
+        states: list[np.ndarray] = [np.zeros((0, 384), np.float32)] * len(segments)
+        order = sorted(range(len(segments)), key=lambda i: len(segments[i]))
+        cls, sep, pad = self._tokenizer.cls_token_id, self._tokenizer.sep_token_id, self._tokenizer.pad_token_id or 0
+        with torch.inference_mode():
+            for b in range(0, len(order), BATCH):
+                batch = order[b:b + BATCH]
+                width = max(len(segments[i]) for i in batch) + 2
+                ids = torch.full((len(batch), width), pad, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for row, i in enumerate(batch):
+                    seq = [cls] + segments[i] + [sep]
+                    ids[row, :len(seq)] = torch.tensor(seq)
+                    mask[row, :len(seq)] = 1
+                hidden = self._model(input_ids=ids, attention_mask=mask).last_hidden_state.float().numpy()
+                for row, i in enumerate(batch):
+                    states[i] = hidden[row, 1:1 + len(segments[i])]
+        out = []
+        for words, parts in plans:
+            vecs = np.stack([states[s][a:b].mean(axis=0) for s, a, b in parts]) if parts else np.zeros((0, 384))
+            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True) + 1e-9
+            out.append((words, vecs.astype(np.float32)))
+        return out
+
+    def _plan(self, text: str, first_segment: int) -> tuple[tuple[list[str], list], list[list[int]]]:
+        """Windows of one text as token ranges inside segments; neighbouring sentence pairs included."""
+        spans = windows(text)
+        enc = self._tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        ids, offsets = enc["input_ids"], enc["offset_mapping"]
+        # token range of each sentence window
+        ranges, t = [], 0
+        for start, end in spans:
+            while t < len(ids) and offsets[t][0] < start:
+                t += 1
+            a = t
+            while t < len(ids) and offsets[t][0] < end:
+                t += 1
+            ranges.append((a, t))
+        segments: list[list[int]] = []
+        seg_of: list[tuple[int, int]] = []  # per sentence: (segment index, offset of its first token there)
+        seg_start = None
+        for a, b in ranges:
+            b = min(b, a + SEGMENT_TOKENS)  # a single sentence longer than a segment is cut (rare: 250+ tokens)
+            if seg_start is None or b - seg_start > SEGMENT_TOKENS:
+                segments.append([])
+                seg_start = a
+            seg_of.append((len(segments) - 1, a - seg_start))
+            segments[-1].extend(ids[a:b])
+        words, parts = [], []
+        for k, ((a, b), (s, off)) in enumerate(zip(ranges, seg_of)):
+            n = min(b, a + SEGMENT_TOKENS) - a
+            if n <= 0:
+                continue
+            words.append(text[spans[k][0]:spans[k][1]])
+            parts.append((first_segment + s, off, off + n))
+            if k + 1 < len(ranges) and seg_of[k + 1][0] == s:  # the pair, when both lie in one segment
+                a2, b2 = ranges[k + 1]
+                end = seg_of[k + 1][1] + min(b2, a2 + SEGMENT_TOKENS) - a2
+                if end > off + n:
+                    words.append(text[spans[k][0]:spans[k + 1][1]])
+                    parts.append((first_segment + s, off, end))
+        return (words, parts), segments
+
+
+class Head:
+    """The MLP (384 → hidden → 1) and its decision threshold, read from the shipped JSON."""
+
+    def __init__(self, layers: list[tuple[np.ndarray, np.ndarray]], threshold: float, meta: dict) -> None:
+        self.layers, self.threshold, self.meta = layers, float(threshold), meta
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        for i, (w, b) in enumerate(self.layers):
+            x = x @ w + b
+            if i + 1 < len(self.layers):
+                x = np.maximum(x, 0.0)
+        return x[:, 0]
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Head":
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise AssistantError(f"injection detector: expected its weights at {path}, found no file; train them with "
+                                 f"`assistant injection train --out {path}` or reinstall the package") from None
+        if data.get("format") != FORMAT:
+            raise AssistantError(f"injection detector {path}: expected format {FORMAT!r}, found "
+                                 f"{data.get('format')!r}; retrain with `assistant injection train`")
+        layers = [(_array(layer["w"]), _array(layer["b"])) for layer in data["layers"]]
+        return cls(layers, data["threshold"], {k: v for k, v in data.items() if k != "layers"})
+
+    def dump(self, path: str | Path) -> None:
+        data = {"format": FORMAT, **{k: v for k, v in self.meta.items() if k != "format"}, "threshold": self.threshold,
+                "layers": [{"w": _encode(w), "b": _encode(b)} for w, b in self.layers]}
+        Path(path).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
+def _encode(a: np.ndarray) -> dict:
+    a = np.ascontiguousarray(a, dtype="<f4")
+    return {"shape": list(a.shape), "f32": base64.b64encode(a.tobytes()).decode("ascii")}
+
+
+def _array(d: dict) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(d["f32"]), dtype="<f4").reshape(d["shape"]).copy()
+
+
+class InjectionDetector:
+    """Cheap to construct; `warm_up()` loads the head and the encoder (otherwise the first call does)."""
+
+    def __init__(self, embedder: Any = None, path: str | Path | None = None) -> None:
+        self.path = Path(path or DEFAULT_HEAD)
+        self.encoder = WindowEncoder(embedder)
+        self.head: Head | None = None
+
+    def warm_up(self) -> None:
+        if self.head is None:
+            self.head = Head.load(self.path)
+        self.encoder.warm_up()
+
+    def window_scores(self, texts: Sequence[str]) -> list[tuple[list[str], np.ndarray]]:
+        """Per text: its windows and their probabilities of being an instruction to the model."""
+        self.warm_up()
+        return [(words, 1 / (1 + np.exp(-self.head.logits(v)))) if len(v) else (words, np.zeros(0))
+                for words, v in self.encoder.encode(texts)]
+
+    def scores(self, texts: Sequence[str]) -> list[float]:
+        return [float(p.max()) if len(p) else 0.0 for _, p in self.window_scores(texts)]
+
+    def reasons(self, texts: Sequence[str]) -> list[list[str]]:
+        """Per text: one reason naming the window that crossed the threshold, or none."""
+        out = []
+        for words, p in self.window_scores(texts):
+            best = int(p.argmax()) if len(p) else -1
+            ok = best >= 0 and p[best] >= self.head.threshold
+            out.append([f"learned detector ({p[best]:.2f}): '{' '.join(words[best].split())[:80]}'"] if ok else [])
+        return out
+
+
+_SHARED: "weakref.WeakKeyDictionary[Any, InjectionDetector]" = weakref.WeakKeyDictionary()
+_DEFAULT: list[InjectionDetector] = []
+
+
+def detector_for(embedder: Any = None) -> InjectionDetector:
+    """One detector per embedder, so a process that screens many questions loads the head once."""
+    if embedder is None:
+        if not _DEFAULT:
+            _DEFAULT.append(InjectionDetector())
+        return _DEFAULT[0]
+    if embedder not in _SHARED:
+        _SHARED[embedder] = InjectionDetector(embedder)
+    return _SHARED[embedder]
+
+
+def screen_hits(hits: Sequence[Hit], detector: InjectionDetector | None = None,
+                embedder: Any = None) -> tuple[list[Hit], list[QuarantinedHit]]:
+    """Rules OR learned detector: (hits safe for the generator, quarantined hits with reasons), order
+    kept. A passage the rules already flag is not given to the model (its verdict cannot change)."""
+    detector = detector or detector_for(embedder)
+    texts = [f"{h.chunk.title}\n{h.chunk.text}" if h.chunk.title else h.chunk.text for h in hits]
+    reasons = [screen(t) for t in texts]
+    todo = [i for i, r in enumerate(reasons) if not r]
+    for i, learned in zip(todo, detector.reasons([texts[i] for i in todo]) if todo else []):
+        reasons[i] = learned
+    clean = [h for h, r in zip(hits, reasons) if not r]
+    return clean, [QuarantinedHit(h, tuple(r)) for h, r in zip(hits, reasons) if r]

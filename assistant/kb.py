@@ -20,7 +20,8 @@ from indexes import FAISS_DESCRIPTOR, index_descriptor, open_vector_index
 from .catalog import Catalog
 from .chunking import SentenceChunker
 from .embeddings import Embedder
-from .errors import AssistantError, KnowledgeBaseError, SkippedSource
+from .errors import KnowledgeBaseError, SkippedSource
+from .ingest_errors import SourceCrash, error_entry, until_crash
 from .metadata import check_internal
 from .redaction import RedactionConfig, Redactor, redact_document
 from .settings import Settings
@@ -69,31 +70,6 @@ def content_hash(document: Document) -> str:
     payload = json.dumps([document.text, document.title, document.source, document.uri, document.domain,
                           list(document.acl), document.metadata], sort_keys=True, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def error_entry(source: str, exc: BaseException) -> dict[str, str]:
-    """One `errors` entry, no traceback: our own errors are written for the user and read as they
-    are; anything else (a library's TypeError on odd input) is named by its class so it can be told
-    apart from a bug report."""
-    message = str(exc) if isinstance(exc, AssistantError) else f"{type(exc).__name__}: {exc}"
-    return {"source": source, "error": message}
-
-
-def _guarded(items: Iterable[Document | Exception]) -> Iterator[Document | Exception]:
-    """`items`, with an exception raised while iterating them turned into a last error item. A
-    generator that raised cannot be resumed, so the run stops reading there; what was read is kept."""
-    try:
-        yield from items
-    except Exception as exc:  # noqa: BLE001 - one broken source must not lose the documents already read
-        yield _SourceCrash(exc)
-
-
-class _SourceCrash(Exception):
-    """A source's iterator raised: reading stopped early, so --prune cannot tell which documents are gone."""
-
-    def __init__(self, exc: Exception) -> None:
-        super().__init__(str(exc))
-        self.exc = exc
 
 
 def embedding_text(chunk: Chunk) -> str:
@@ -231,9 +207,9 @@ class KnowledgeBase:
             seen: set[str] = set()
             complete = True
             try:
-                for item in prefetch(_guarded(items), PREFETCH_DOCUMENTS):
+                for item in prefetch(until_crash(items), PREFETCH_DOCUMENTS):
                     meter.read()
-                    if isinstance(item, _SourceCrash):
+                    if isinstance(item, SourceCrash):
                         complete = False
                         report.errors.append(error_entry(getattr(item.exc, "source", "") or "(source reader)",
                                                          item.exc))

@@ -149,21 +149,36 @@ class PubMedConnector:
             with _open(file) as stream:
                 # The same protections as healthcare._parser(): no entity expansion, DTD or network access
                 # (every baseline file names the NLM DTD by URL; fetching it would be slow and leak).
-                context = etree.iterparse(stream, events=("end",), tag=_RECORDS, resolve_entities=False,
-                                          no_network=True, load_dtd=False, huge_tree=False)
-                for _, el in context:
-                    if el.tag == "PubmedArticle":
-                        articles += 1
-                        item = self._article(el, file)
-                        if item is not None:
-                            yield item
-                    else:
-                        self.ignored += 1
-                    # Free the record and the already-read siblings the root still holds.
-                    el.clear(keep_tail=True)
-                    while el.getprevious() is not None:
-                        del el.getparent()[0]
-                root = context.root
+                # A pull parser fed block by block: the articles before a syntax error are still read
+                # (iterparse may parse ahead and raise before handing them out).
+                parser = etree.XMLPullParser(events=("end",), tag=_RECORDS, resolve_entities=False,
+                                             no_network=True, load_dtd=False, huge_tree=False)
+                failure, root = None, None
+                while failure is None:
+                    block = stream.read(1 << 16)
+                    try:
+                        if block:
+                            parser.feed(block)
+                        else:
+                            root = parser.close()
+                    except etree.XMLSyntaxError as exc:
+                        failure = exc
+                    for _, el in parser.read_events():
+                        if el.tag == "PubmedArticle":
+                            articles += 1
+                            item = self._article(el, file)
+                            if item is not None:
+                                yield item
+                        else:
+                            self.ignored += 1
+                        # Free the record and the already-read siblings the root still holds.
+                        el.clear(keep_tail=True)
+                        while el.getprevious() is not None:
+                            del el.getparent()[0]
+                    if not block:
+                        break
+                if failure is not None:
+                    raise failure
         except etree.XMLSyntaxError as exc:
             # libxml2 reports line 0 when the file holds no XML at all (empty, or cut before the root)
             where = (f"line {exc.lineno}, column {exc.position[1]}" if exc.lineno else "the start of the file")

@@ -1,5 +1,6 @@
-"""The answering pipeline: retrieve → screen for injected instructions → (abstain | generate → check →
-escalate if configured) → output guard → audit → Answer."""
+"""The answering pipeline: retrieve → screen for injected instructions → (abstain | sources disagree |
+generate → check → escalate if configured → sources disagree?) → withhold what rests on flagged
+passages → output guard → audit → Answer."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from .kb import KnowledgeBase
 from .reliability import AnswerChecker
 from .reliability.audit import DEFAULT_NAME, AuditLog
 from .reliability.checks import NOT_FOUND
+from .reliability.conflicts import Conflict, ConflictFinder, disagreement, takes_a_side
 from .reliability.consistency import SelfConsistency
 from .reliability.escalate import Escalator
+from .reliability.flagged import withhold_flagged
 from .reliability.guard import OutputGuard
 from .reliability.injection import screen_hits
 from .reliability.verifier import Verifier
@@ -45,6 +48,7 @@ class Assistant:
         self.guard = OutputGuard(config)
         self.escalator = Escalator(config, self.settings.generator) if config.escalate else None
         self.audit = _audit_log(kb.path, config)
+        self.conflicts = ConflictFinder(kb.embedder)
         self.consistency = (SelfConsistency(self.generator, kb.embedder, config.self_consistency,
                                             max_source_chars=self.settings.generator.max_source_chars)
                             if config.self_consistency else None)
@@ -87,14 +91,23 @@ class Assistant:
         retrieved = self.retriever.search(question, filters=filters)
         timings["retrieve"] = time.perf_counter() - started
         hits, quarantined = self._screen(retrieved)
-        best = max((h.relevance for h in hits), default=-1.0)
-        if best < self._min_relevance(hits):
+        context = self.context(hits)
+        if context is None:
             answer = Answer(question, NOT_FOUND, [], [], True, 0.0, closest=hits, timings=timings,
                             quarantined=quarantined, abstain_reason=ABSTAIN_NO_PASSAGE)
         else:
-            # A passage far less relevant than the best one mostly invites the small model to wander off.
-            hits = [h for h in hits if h.relevance >= best - self.settings.retrieval.context_margin]
-            answer = self._answer(question, hits, adapter, timings, quarantined, on_event)
+            hits = context
+            t = time.perf_counter()
+            conflict = self.conflicts.find(question, hits)
+            timings["conflicts"] = time.perf_counter() - t
+            if conflict is not None and conflict.asked:  # asked for the disputed value: no generator pick
+                answer = _disagreement(question, conflict, hits, timings, quarantined)
+            else:
+                answer = self._answer(question, hits, adapter, timings, quarantined, on_event)
+                if conflict is not None and not answer.abstained and takes_a_side(answer.sentences, conflict):
+                    answer = _disagreement(question, conflict, hits, timings, quarantined)
+        # After every stage that could put text in the answer, before masking (which changes the words).
+        answer = withhold_flagged(answer)
         answer = self.guard.apply(answer, hits)
         answer.timings["total"] = time.perf_counter() - started
         if self.audit is not None:
@@ -106,6 +119,14 @@ class Assistant:
         if self.audit is None:
             raise AssistantError("feedback is stored in the audit log, which is off; set [reliability] audit = true")
         return self.audit.add_feedback(answer, rating, comment, user)
+
+    def context(self, hits: list[Hit]) -> list[Hit] | None:
+        """The screened hits the generator gets, or None when none is relevant enough (abstain)."""
+        best = max((h.relevance for h in hits), default=-1.0)
+        if best < self._min_relevance(hits):
+            return None
+        # A passage far less relevant than the best one mostly invites the small model to wander off.
+        return [h for h in hits if h.relevance >= best - self.settings.retrieval.context_margin]
 
     def _min_relevance(self, hits: list[Hit]) -> float:
         """The abstention gate of the domain most hits belong to (fitted per domain, see settings)."""
@@ -168,6 +189,14 @@ class Assistant:
             return name, "".join(pieces).strip()
         # one model: plain generate(question, hits), as any Generator has
         return name, self.generator.generate(question, hits, **kwargs)
+
+
+def _disagreement(question: str, conflict: Conflict, hits: list[Hit], timings: dict[str, float],
+                  quarantined: list[QuarantinedHit]) -> Answer:
+    """The sources-disagree answer (reliability/conflicts.py); no generator wrote it, so no model."""
+    result = disagreement(conflict, hits)
+    return Answer(question, result.text, result.citations, result.sentences, False, result.confidence,
+                  timings=timings, quarantined=quarantined, checks=dict(result.metrics))
 
 
 def _audit_log(kb_path: str | Path, config) -> AuditLog | None:

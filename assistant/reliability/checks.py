@@ -160,7 +160,7 @@ def _assemble(checked: list[tuple], hits: Sequence[Hit], metrics: dict[str, floa
         sentences.append(SentenceCheck(text=text, citations=ns, support=round(float(support), 3), verdict=verdict,
                                        note=note))
         if verdict in SHOWN_VERDICTS:
-            parts.append(_with_markers(text, ns))
+            parts.append(with_markers(text, ns))
     citations = [Citation(n=n, chunk=hits[i].chunk) for i, n in sorted(number.items(), key=lambda kv: kv[1])]
     # Every claim the generator made counts: a removed one lowers the confidence in what is left.
     confidence = sum(min(1.0, s.support) for s in sentences if s.verdict in BACKED_VERDICTS) / len(sentences)
@@ -172,7 +172,7 @@ def _assemble(checked: list[tuple], hits: Sequence[Hit], metrics: dict[str, floa
     return CheckResult(" ".join(parts), citations, sentences, False, round(confidence, 3), metrics)
 
 
-def _with_markers(text: str, ns: tuple[int, ...]) -> str:
+def with_markers(text: str, ns: tuple[int, ...]) -> str:
     """"… kidney disease [1]." — markers go before the closing punctuation."""
     if not ns:
         return text

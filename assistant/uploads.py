@@ -27,6 +27,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 from .catalog import DocumentRecord
 from .errors import SourceError
 from .kb import IngestReport, KnowledgeBase
+from .metadata import record_metadata
 from .retrieval import visible
 from .types import Document, SearchFilter
 from .users import AccessDenied, User, check_groups, may_write
@@ -164,10 +165,10 @@ def ingest_texts(kb: KnowledgeBase, documents: Sequence[TextDocument], acl: Sequ
     items: list[Document | Exception] = []
     for n, d in enumerate(documents, 1):
         name = text_id(d, acl, caller)
-        try:
+        try:  # an API record's fields live apart from the keys the stages read (assistant.metadata)
             items.append(Document(id=name, text=d.text, title=d.title or name, source=f"upload:{d.title or name}",
-                                  domain=d.domain, metadata=dict(d.metadata or {})))
-        except ValueError as exc:
+                                  domain=d.domain, metadata=record_metadata(d.metadata or {})))
+        except ValueError as exc:  # a bad id (control characters) or a mistyped date: this record only
             items.append(SourceError(f"documents[{n - 1}]", str(exc)))
     return ingest_records(kb, items, acl, caller, domain)
 

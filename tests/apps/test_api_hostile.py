@@ -120,3 +120,17 @@ def test_unknown_routes_methods_and_malformed_requests_answer_in_one_shape(local
     head, _, body = reply.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400") and b"application/json" in head
     assert b'"type": "invalid_request_error"' in body and b"malformed HTTP request" in body
+
+
+def test_hostile_text_records_cost_one_error_each_and_the_good_one_lands(local_url, api_kb):
+    body = {"documents": [{"id": "notes/\u202eevil", "text": "A bidi override in the id."},
+                          {"id": "notes/fields", "text": "Ward 11 opens at seven.",
+                           "metadata": {"page_starts": "x", "structure": 7, "date": "2024-02-01"}},
+                          {"id": "notes/bad-date", "text": "A date of the wrong type.", "metadata": {"date": True}}]}
+    reply = httpx.post(f"{local_url}/v1/documents", json=body)
+    assert reply.status_code == 200, reply.text
+    report = reply.json()
+    assert report["documents_added"] == 1 and len(report["errors"]) == 2
+    assert any("U+202E" in e["error"] for e in report["errors"]) and any("date" in e["error"] for e in report["errors"])
+    stored = api_kb.catalog.document("notes/fields")
+    assert stored is not None and stored.date == "2024-02-01"  # the filter field kept its place; the rest is user data

@@ -114,7 +114,7 @@ def fit_head(vectors: Sequence[np.ndarray], labels: Sequence[int], seed: int = 0
     model = torch.nn.Sequential(torch.nn.Dropout(0.1), torch.nn.Linear(384, hidden), torch.nn.ReLU(),
                                 torch.nn.Linear(hidden, 1))
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-3)
-    pos_weight = torch.tensor((len(y) - y.sum()) / max(y.sum().item(), 1.0))
+    pos_weight = (len(y) - y.sum()) / max(y.sum().item(), 1.0)
     gen = torch.Generator().manual_seed(seed)
     for _ in tqdm(range(epochs), desc="fitting head", unit="epoch", disable=not progress):
         model.train()

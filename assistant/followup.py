@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 
-from .query import focus_terms, title_focus, title_key
-from .types import Answer
+from assistant.core.types import Answer
+from assistant.retrieval.query import focus_terms, title_focus, title_key
 
 # Openings that only make sense after another question.
 _CONTINUATION = re.compile(r"^\s*(?:and|also|but|or|then|so|what about|how about|what if|and what about|"

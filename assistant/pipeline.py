@@ -10,22 +10,37 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable
 
-from .errors import AssistantError
-from .generator import AUTO, BASE, make_generator
-from .kb import KnowledgeBase
-from .reliability import AnswerChecker
-from .reliability.audit import DEFAULT_NAME, AuditLog
-from .reliability.checks import NOT_FOUND
-from .reliability.conflicts import Conflict, ConflictFinder, disagreement, takes_a_side
-from .reliability.consistency import SelfConsistency
-from .reliability.escalate import Escalator
-from .reliability.flagged import withhold_flagged
-from .reliability.guard import OutputGuard
-from .reliability.injection import screen_hits
-from .reliability.verifier import Verifier
-from .retrieval import HybridRetriever
-from .types import (ABSTAIN_NO_PASSAGE, ABSTAIN_UNVERIFIED, SHOWN_VERDICTS, Answer, Generator, Hit, QuarantinedHit,
-                    SearchFilter)
+from assistant.core.errors import AssistantError
+from assistant.core.types import (
+    ABSTAIN_NO_PASSAGE,
+    ABSTAIN_UNVERIFIED,
+    AUTO,
+    BASE,
+    SHOWN_VERDICTS,
+    Answer,
+    Generator,
+    Hit,
+    QuarantinedHit,
+    SearchFilter,
+)
+from assistant.generation.factory import make_generator
+from assistant.ingest.kb import KnowledgeBase
+from assistant.reliability import AnswerChecker
+from assistant.reliability.audit import DEFAULT_NAME, AuditLog
+from assistant.reliability.checks import NOT_FOUND
+from assistant.reliability.conflicts import (
+    Conflict,
+    ConflictFinder,
+    disagreement,
+    takes_a_side,
+)
+from assistant.reliability.consistency import SelfConsistency
+from assistant.reliability.escalate import Escalator
+from assistant.reliability.flagged import withhold_flagged
+from assistant.reliability.guard import OutputGuard
+from assistant.reliability.injection import screen_hits
+from assistant.reliability.verifier import Verifier
+from assistant.retrieval.retriever import HybridRetriever
 
 MAX_QUESTION_CHARS = 4000
 # `ask(on_event=...)` is told each stage as it starts, and each piece of the generator's text as it is

@@ -36,10 +36,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from retrieval_quality import cuad, medquad, pubmedqa  # noqa: E402
 
-from assistant.embeddings import Embedder  # noqa: E402
-from assistant.retrieval import HybridRetriever  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from assistant.types import SearchFilter  # noqa: E402
+from assistant.core.settings import Settings  # noqa: E402
+from assistant.core.types import SearchFilter  # noqa: E402
+from assistant.embedding.embedder import Embedder  # noqa: E402
+from assistant.retrieval.retriever import HybridRetriever  # noqa: E402
 
 OUT = ROOT / "assistant" / "reliability" / "abstention.json"
 

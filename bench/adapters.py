@@ -17,11 +17,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.adapters.data import load_pubmedqa, pubmedqa_example, split_ids, write_examples  # noqa: E402
-from assistant.adapters.evaluate import evaluate  # noqa: E402
-from assistant.adapters.serving import AdapterGenerator  # noqa: E402
-from assistant.adapters.train import TrainConfig, train  # noqa: E402
-from assistant.settings import GeneratorConfig  # noqa: E402
+from assistant.core.settings import GeneratorConfig  # noqa: E402
+from assistant.generation.adapters.data import (  # noqa: E402
+    load_pubmedqa,
+    pubmedqa_example,
+    split_ids,
+    write_examples,
+)
+from assistant.generation.adapters.evaluate import evaluate  # noqa: E402
+from assistant.generation.adapters.serving import AdapterGenerator  # noqa: E402
+from assistant.generation.adapters.train import TrainConfig, train  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "pubmedqa" / "pqal_dev.json"
 

@@ -38,12 +38,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from retrieval_quality import cuad, medquad  # noqa: E402
 
-from assistant.embeddings import Embedder  # noqa: E402
+from assistant.core.settings import Settings  # noqa: E402
+from assistant.core.text import split_sentences  # noqa: E402
+from assistant.core.types import Hit  # noqa: E402
+from assistant.embedding.embedder import Embedder  # noqa: E402
 from assistant.pipeline import Assistant  # noqa: E402
 from assistant.reliability.values import extract  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from assistant.text import split_sentences  # noqa: E402
-from assistant.types import Chunk, Hit  # noqa: E402
 
 COLLECTIONS = ["9_CDC_QA", "7_SeniorHealth_QA"]
 CONTRACTS = 10

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.chunking import SentenceChunker
+from assistant.core.settings import EmbeddingConfig
+from assistant.core.types import Document
 from assistant.demo import CORPUS, QUESTIONS
-from assistant.embeddings import Embedder
-from assistant.settings import EmbeddingConfig
-from assistant.types import Document
+from assistant.embedding.embedder import Embedder
+from assistant.ingest.chunking import SentenceChunker
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""Plain `model.generate` against assistant/fastgen.py's decoder, in one process, interleaved.
+"""Plain `model.generate` against assistant/generation/fastgen.py's decoder, in one process, interleaved.
 
 Prompts are what the assistant really sends: prompting.build_messages over three passages of the demo
 document that answers each demo question. For every prompt the modes run back to back (so load from
@@ -39,13 +39,13 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.chunking import SentenceChunker  # noqa: E402
+from assistant.core.settings import GeneratorConfig  # noqa: E402
+from assistant.core.types import Document, Hit  # noqa: E402
 from assistant.demo import CORPUS, QUESTIONS  # noqa: E402
-from assistant.fastgen import FastDecoder, merge_adapter, quantize_int8  # noqa: E402
-from assistant.generator import TransformersGenerator  # noqa: E402
-from assistant.prompting import build_messages  # noqa: E402
-from assistant.settings import GeneratorConfig  # noqa: E402
-from assistant.types import Document, Hit  # noqa: E402
+from assistant.generation.fastgen import FastDecoder, merge_adapter, quantize_int8  # noqa: E402
+from assistant.generation.generator import TransformersGenerator  # noqa: E402
+from assistant.generation.prompting import build_messages  # noqa: E402
+from assistant.ingest.chunking import SentenceChunker  # noqa: E402
 
 
 def prompts(n: int, max_chars: int) -> list[list[dict[str, str]]]:

@@ -56,7 +56,7 @@ def snapshot(folder: Path, skip: tuple[Path, ...]) -> dict[str, str]:
 def start(app) -> tuple[str, object]:
     import uvicorn
 
-    from apps.server import uvicorn_config
+    from assistant.apps.server import uvicorn_config
 
     port = free_port()
     server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port))
@@ -69,7 +69,7 @@ def start(app) -> tuple[str, object]:
 
 def folder_phase(work: Path, kb, counts: dict) -> set[str]:
     """Every case written into one folder beside the good files and two symlinks out; returns good ids."""
-    from connectors import connector_for
+    from assistant.connectors import connector_for
 
     inbox = work / "inbox"
     inbox.mkdir()
@@ -237,13 +237,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from fastapi import FastAPI
 
-    from apps.api import add_api
-    from apps.origin import SameOrigin
+    from assistant.apps.api import add_api
+    from assistant.apps.origin import SameOrigin
+    from assistant.core.settings import Settings
+    from assistant.core.users import UserStore
     from assistant.demo import ensure_demo_kb
-    from assistant.kb import KnowledgeBase
+    from assistant.ingest.kb import KnowledgeBase
     from assistant.pipeline import Assistant
-    from assistant.settings import Settings
-    from assistant.users import UserStore
 
     counts = {k: 0 for k in ("batch crashes", "writes outside the KB", "5xx", "ACL leaks", "unauthorised changes",
                              "good documents lost")}

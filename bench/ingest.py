@@ -26,11 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.embeddings import Embedder  # noqa: E402
-from assistant.kb import KnowledgeBase  # noqa: E402
-from assistant.models import embedder_path  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from connectors import FileConnector, MedQuADConnector  # noqa: E402
+from assistant.connectors import FileConnector, MedQuADConnector  # noqa: E402
+from assistant.core.models import embedder_path  # noqa: E402
+from assistant.core.settings import Settings  # noqa: E402
+from assistant.embedding.embedder import Embedder  # noqa: E402
+from assistant.ingest.kb import KnowledgeBase  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 

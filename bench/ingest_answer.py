@@ -18,12 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from assistant.connectors import FileConnector
+from assistant.core.settings import Settings
 from assistant.demo import CORPUS, DOMAINS, QUESTIONS
-from assistant.embeddings import Embedder
-from assistant.kb import KnowledgeBase, embedding_text
+from assistant.embedding.embedder import Embedder
+from assistant.ingest.kb import KnowledgeBase, embedding_text
 from assistant.pipeline import Assistant
-from assistant.settings import Settings
-from connectors import FileConnector
 
 
 def main() -> None:
@@ -65,12 +65,12 @@ def main() -> None:
                        answer_s_p50=statistics.median(answer_s), answer_s_max=max(answer_s),
                        abstain_s_p50=statistics.median(abstain_s) if abstain_s else float("nan"))
 
-    code = ("import time; t=time.perf_counter(); from assistant.generator import TransformersGenerator as G;"
+    code = ("import time; t=time.perf_counter(); from assistant.generation.generator import TransformersGenerator as G;"
             "g=G(); g.warm_up(); print(g.load_seconds)")
     results["generator_cold_load_s"] = float(subprocess.run([sys.executable, "-c", code], capture_output=True,
                                                             text=True, check=True).stdout.split()[-1])
     if args.with_conversion:
-        from assistant.generator import cached_bundled_model
+        from assistant.core.models import cached_bundled_model
 
         with tempfile.TemporaryDirectory() as tmp:
             t = time.perf_counter()

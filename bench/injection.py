@@ -25,13 +25,22 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assistant.core.settings import default_cache_dir  # noqa: E402
 from assistant.reliability.injection import screen  # noqa: E402
 from assistant.reliability.injection_corpus import available  # noqa: E402
 from assistant.reliability.injection_data import HELD_IN, HELD_OUT  # noqa: E402
 from assistant.reliability.injection_eval import evaluate, failures, format_table  # noqa: E402
-from assistant.reliability.injection_model import DEFAULT_HEAD, Head, InjectionDetector, WindowEncoder  # noqa: E402
-from assistant.reliability.injection_train import build_samples, encode_cached, passage_scores  # noqa: E402
-from assistant.settings import default_cache_dir  # noqa: E402
+from assistant.reliability.injection_model import (  # noqa: E402
+    DEFAULT_HEAD,
+    Head,
+    InjectionDetector,
+    WindowEncoder,
+)
+from assistant.reliability.injection_train import (  # noqa: E402
+    build_samples,
+    encode_cached,
+    passage_scores,
+)
 
 
 def main() -> None:

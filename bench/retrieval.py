@@ -1,6 +1,6 @@
 """Retrieval benchmarks.
 
-    quality: BM25-only, dense-only, naive RRF and ours (assistant/fusion.rank with the RetrievalConfig
+    quality: BM25-only, dense-only, naive RRF and ours (assistant/retrieval/retriever/fusion.rank with the RetrievalConfig
              defaults, query cleanup from assistant/query) side by side on three dev sets — MedQuAD,
              PubMedQA dev, CUAD (see bench/retrieval_quality.py) — as nDCG@10 / Recall@5 / MRR on the
              tune half, the held-out half and all queries. `--tune` searches the fusion parameters on
@@ -27,11 +27,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from assistant.embeddings import Embedder  # noqa: E402
+from retrieval_quality import (  # noqa: E402
+    Candidates,
+    DevSet,
+    Query,
+    candidates,
+    cuad,
+    medquad,
+    pubmedqa,
+)
+
+from assistant.core.settings import Settings  # noqa: E402
+from assistant.embedding.embedder import Embedder  # noqa: E402
 from assistant.eval.metrics import mrr, ndcg, recall  # noqa: E402  (the same functions `assistant eval` uses)
-from assistant.fusion import FusionParams, rank, rrf  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from retrieval_quality import Candidates, DevSet, Query, candidates, cuad, medquad, pubmedqa  # noqa: E402
+from assistant.retrieval.fusion import FusionParams, rank, rrf  # noqa: E402
 
 DEPTH = 100  # per retriever for the single-retriever baselines (deep enough for MRR)
 NDCG_AT, RECALL_AT = 10, 5

@@ -10,7 +10,7 @@
 
 KBs are built with `KnowledgeBase.ingest` (default chunking, redaction off) and cached under
 $BENCH_KB_CACHE (default /tmp/bench-kbs); candidates are cached beside them, keyed by the query texts
-and the source of assistant/query.py, so a change to the cleanup recomputes them.
+and the source of assistant/retrieval/retriever/query.py, so a change to the cleanup recomputes them.
 """
 
 from __future__ import annotations
@@ -30,14 +30,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.embeddings import Embedder  # noqa: E402
+from assistant.connectors import FileConnector, MedQuADConnector, PubMedQAConnector  # noqa: E402
+from assistant.core.settings import Settings  # noqa: E402
+from assistant.core.types import Document  # noqa: E402
+from assistant.embedding.embedder import Embedder  # noqa: E402
 from assistant.eval.shared import cuad_clauses, cuad_descriptions, cuad_rows  # noqa: E402
-from assistant.fusion import Evidence, FusionParams, gather  # noqa: E402
-from assistant.kb import KnowledgeBase  # noqa: E402
-from assistant.query import FocusedQuery, focus_query  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from assistant.types import Document  # noqa: E402
-from connectors import FileConnector, MedQuADConnector, PubMedQAConnector  # noqa: E402
+from assistant.ingest.kb import KnowledgeBase  # noqa: E402
+from assistant.retrieval.fusion import Evidence, FusionParams, gather  # noqa: E402
+from assistant.retrieval.query import FocusedQuery, focus_query  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 CACHE = Path(os.environ.get("BENCH_KB_CACHE", "/tmp/bench-kbs"))
@@ -214,7 +214,7 @@ _GATHER_ALL = FusionParams(title_weight=1.0, intent_weight=1.0, intent_bm25_weig
 def candidates(dev: DevSet, n: int) -> list[Candidates]:
     """Per query, the calls HybridRetriever makes: focus_query → encode → dense and BM25 top-n →
     fusion.gather; for the cleaned and the raw question. Scoped queries search their document only."""
-    source = b"".join((ROOT / "assistant" / f).read_bytes() for f in ("query.py", "fusion.py"))
+    source = b"".join((ROOT / "assistant" / "retrieval" / f).read_bytes() for f in ("query.py", "fusion.py"))
     digest = hashlib.sha1(source + json.dumps([n, [(q.text, q.scope) for q in dev.queries]]).encode()).hexdigest()
     path = dev.kb.path / f"candidates-{digest[:12]}.pkl"
     if path.exists():

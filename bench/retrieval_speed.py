@@ -91,8 +91,8 @@ def latencies(index: Any, queries: np.ndarray, allowed: np.ndarray | None, budge
 
 
 def worker(args: argparse.Namespace) -> dict[str, Any]:
-    from assistant.settings import IndexConfig
-    from indexes import open_vector_index
+    from assistant.core.settings import IndexConfig
+    from assistant.indexes import open_vector_index
 
     data = Path(args.data)
     vectors, queries = np.load(data / "vectors.npy"), np.load(data / "queries.npy")

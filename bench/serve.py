@@ -32,8 +32,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.demo import QUESTIONS, ensure_demo_kb  # noqa: E402
 from retrieval_speed import rss_mb  # noqa: E402
+
+from assistant.demo import QUESTIONS, ensure_demo_kb  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}

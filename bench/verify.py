@@ -24,13 +24,18 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.reliability.calibrate import balanced_accuracy, best_threshold, compute_features, prepare  # noqa: E402
+from assistant.core.settings import Settings  # noqa: E402
+from assistant.core.text import content_words, numbers  # noqa: E402
+from assistant.reliability.calibrate import (  # noqa: E402
+    balanced_accuracy,
+    best_threshold,
+    compute_features,
+    prepare,
+)
 from assistant.reliability.datasets import SUPPORTED, load_medquad_answers  # noqa: E402
 from assistant.reliability.perturb import KINDS, entity_pool, perturb  # noqa: E402
 from assistant.reliability.signals import evidence_sentences  # noqa: E402
 from assistant.reliability.verifier import Verifier, trained_verifier_dir  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from assistant.text import content_words, numbers  # noqa: E402
 
 
 def log(message: str) -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from assistant.core.settings import Settings
 from assistant.demo import QUESTIONS, ensure_demo_kb
-from assistant.embeddings import Embedder
-from assistant.kb import KnowledgeBase
-from assistant.settings import Settings
+from assistant.embedding.embedder import Embedder
+from assistant.ingest.kb import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -90,7 +90,7 @@ def http_server():
 
     def start(app) -> str:
         port = free_port()
-        from apps.server import uvicorn_config  # as `assistant serve` runs it
+        from assistant.apps.server import uvicorn_config  # as `assistant serve` runs it
 
         server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port))
         thread = threading.Thread(target=server.run, daemon=True)
@@ -106,3 +106,17 @@ def http_server():
     for server, thread in servers:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+class Canned:
+    """A user's own generator that always writes the same text (to control what the checks see)."""
+
+    name = "canned"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def warm_up(self) -> None: ...
+
+    def generate(self, question, hits) -> str:
+        return self.text

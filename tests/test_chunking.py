@@ -1,8 +1,9 @@
 import pytest
-from assistant.chunking import SentenceChunker
-from assistant.settings import ChunkingConfig
-from assistant.text import split_sentences
-from assistant.types import Document, Locator
+
+from assistant.core.settings import ChunkingConfig
+from assistant.core.text import split_sentences
+from assistant.core.types import Document, Locator
+from assistant.ingest.chunking import SentenceChunker
 
 DOC = """# Services Agreement
 
@@ -49,7 +50,7 @@ def test_overlong_sentence_is_split_at_spaces():
 
 
 def test_numbered_headings_become_clauses_and_words_do_not():
-    from assistant.chunking import _locator
+    from assistant.ingest.chunking import _locator
 
     assert _locator("7. Governing Law", 2) == Locator(section="Governing Law", clause="7")
     assert _locator("Section 4 - Term", 2) == Locator(section="Term", clause="4")
@@ -63,8 +64,8 @@ def test_numbered_headings_become_clauses_and_words_do_not():
 
 
 def test_chunk_size_is_configurable_per_domain():
-    from assistant.errors import ConfigError
-    from assistant.settings import ChunkingConfig
+    from assistant.core.errors import ConfigError
+    from assistant.core.settings import ChunkingConfig
 
     text = " ".join(f"Sentence number {i} carries a few words of content." for i in range(60))
     config = ChunkingConfig(max_chars=300, domains={"legal": {"max_chars": 1200}})

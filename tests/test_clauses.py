@@ -1,7 +1,7 @@
-from assistant.chunking import SentenceChunker
-from assistant.clauses import clause_spans
-from assistant.settings import ChunkingConfig
-from assistant.types import Document
+from assistant.core.settings import ChunkingConfig
+from assistant.core.types import Document
+from assistant.ingest.chunking import SentenceChunker
+from assistant.ingest.clauses import clause_spans
 
 CONTRACT = """MASTER SERVICES AGREEMENT
 

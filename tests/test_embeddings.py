@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from assistant.embeddings import Embedder
-from assistant.errors import ModelNotFoundError
-from assistant.models import embedder_path
-from assistant.settings import BUNDLED_EMBEDDER, EmbeddingConfig
+from assistant.core.errors import ModelNotFoundError
+from assistant.core.models import embedder_path
+from assistant.core.settings import BUNDLED_EMBEDDER, EmbeddingConfig
+from assistant.embedding.embedder import Embedder
 
 
 def test_vectors_are_normalised_and_a_local_directory_works_the_same(embedder):
@@ -145,7 +145,7 @@ def test_onnx_int8_retrieves_the_same_top_passage(embedder, onnx_embedder):
 
 
 def test_second_warm_up_loads_the_cache_without_exporting(onnx_embedder, embedder):
-    from assistant.onnx_embedder import MODEL_FILE, cache_dir_for
+    from assistant.embedding.onnx_embedder import MODEL_FILE, cache_dir_for
 
     model_file = cache_dir_for(BUNDLED_EMBEDDER) / MODEL_FILE
     before = model_file.stat().st_mtime_ns
@@ -160,7 +160,7 @@ def test_second_warm_up_loads_the_cache_without_exporting(onnx_embedder, embedde
 
 
 def test_stale_or_partial_cache_is_detected(tmp_path):
-    from assistant.onnx_embedder import STAMP_FILE, _cache_problem
+    from assistant.embedding.onnx_embedder import STAMP_FILE, _cache_problem
 
     expected = {"format": 1, "versions": {"onnxruntime": "1.0"}}
     assert _cache_problem(tmp_path, expected) == "no readable stamp"
@@ -175,7 +175,7 @@ def test_stale_or_partial_cache_is_detected(tmp_path):
 
 def test_an_interrupted_export_leaves_no_cache(tmp_path, monkeypatch):
     pytest.importorskip("onnxruntime")
-    from assistant import onnx_embedder as oe
+    from assistant.embedding import onnx_embedder as oe
 
     def dies_halfway(model_dir, out_dir):
         (out_dir / oe.MODEL_FILE).write_bytes(b"half a model")
@@ -189,7 +189,7 @@ def test_an_interrupted_export_leaves_no_cache(tmp_path, monkeypatch):
 
 
 def test_missing_onnxruntime_is_a_clear_error(monkeypatch):
-    from assistant.errors import ConfigError
+    from assistant.core.errors import ConfigError
 
     monkeypatch.setitem(__import__("sys").modules, "onnxruntime", None)
     with pytest.raises(ConfigError, match="pip install onnxruntime"):
@@ -199,8 +199,8 @@ def test_missing_onnxruntime_is_a_clear_error(monkeypatch):
 def test_pooling_follows_the_model_config(tmp_path):
     import json
 
-    from assistant.errors import ConfigError
-    from assistant.onnx_embedder import read_pooling
+    from assistant.core.errors import ConfigError
+    from assistant.embedding.onnx_embedder import read_pooling
 
     assert read_pooling(embedder_path(BUNDLED_EMBEDDER)).modes == ("mean",)
     (tmp_path / "1_Pooling").mkdir()
@@ -245,7 +245,7 @@ def test_a_stale_cache_is_rebuilt_in_place(onnx_cache, tmp_path):
     import json
     import shutil
 
-    from assistant.onnx_embedder import STAMP_FILE, OnnxEmbedder
+    from assistant.embedding.onnx_embedder import STAMP_FILE, OnnxEmbedder
 
     shutil.copytree(onnx_cache[0] / "embeddings", tmp_path / "embeddings")
     model = OnnxEmbedder(embedder_path(BUNDLED_EMBEDDER), BUNDLED_EMBEDDER, 256, cache_root=tmp_path)

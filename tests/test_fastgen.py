@@ -3,14 +3,22 @@
 import pytest
 import torch
 
+from assistant.core.errors import ConfigError
+from assistant.core.models import cached_bundled_model
+from assistant.core.settings import GeneratorConfig
+from assistant.core.types import Chunk, Hit
 from assistant.demo import CORPUS
-from assistant.errors import ConfigError
-from assistant.fastgen import (FastDecoder, MergedModels, TextStream, apply_repetition_penalty, merge_adapter,
-                               prompt_lookup, quantize_int8)
-from assistant.generator import TransformersGenerator, cached_bundled_model
-from assistant.prompting import build_messages
-from assistant.settings import GeneratorConfig
-from assistant.types import Chunk, Hit
+from assistant.generation.fastgen import (
+    FastDecoder,
+    MergedModels,
+    TextStream,
+    apply_repetition_penalty,
+    merge_adapter,
+    prompt_lookup,
+    quantize_int8,
+)
+from assistant.generation.generator import TransformersGenerator
+from assistant.generation.prompting import build_messages
 
 MAX_NEW = 40  # enough to cover the usual one-to-three-sentence answer, short enough for CI
 

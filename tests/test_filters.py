@@ -12,14 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from assistant.cli import main
-from assistant.errors import KnowledgeBaseError
-from assistant.generator import TransformersGenerator
-from assistant.kb import KnowledgeBase
+from assistant.cli.main import main
+from assistant.core.errors import KnowledgeBaseError
+from assistant.core.settings import RetrievalConfig
+from assistant.core.types import Document, SearchFilter
+from assistant.core.users import visible
+from assistant.generation.generator import TransformersGenerator
+from assistant.ingest.kb import KnowledgeBase
 from assistant.pipeline import Assistant
-from assistant.retrieval import HybridRetriever, visible
-from assistant.settings import RetrievalConfig
-from assistant.types import Document, SearchFilter
+from assistant.retrieval.retriever import HybridRetriever
 
 VOCABULARY = """
 contract lease tenant landlord deposit invoice payment termination notice liability indemnity warranty

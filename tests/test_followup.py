@@ -22,7 +22,7 @@ def test_chained_follow_ups_attach_to_the_topic_not_to_each_other():
 
 
 def _answer(*titles):
-    from assistant.types import Answer, Chunk, Citation
+    from assistant.core.types import Answer, Chunk, Citation
 
     citations = [Citation(n, Chunk(f"c{n}", f"d{n}", "text", 0, 4, title=t)) for n, t in enumerate(titles, 1)]
     return Answer("q", "a", citations, [], False, 0.5)

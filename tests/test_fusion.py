@@ -1,12 +1,22 @@
-"""assistant/fusion.py on tiny cases whose results were worked out by hand."""
+"""assistant/retrieval/retriever/fusion.py on tiny cases whose results were worked out by hand."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from assistant.fusion import (Evidence, FusionParams, Ranked, aggregate_documents, fill_missing, mmr, normalise,
-                              rank, rrf, weighted_fusion)
+from assistant.retrieval.fusion import (
+    Evidence,
+    FusionParams,
+    Ranked,
+    aggregate_documents,
+    fill_missing,
+    mmr,
+    normalise,
+    rank,
+    rrf,
+    weighted_fusion,
+)
 
 
 def test_minmax_maps_lowest_to_0_and_highest_to_1():
@@ -134,7 +144,7 @@ class _LengthScorer:
 
 
 def test_rerank_blends_cross_encoder_and_fused_scores():
-    from assistant.rerank import rerank
+    from assistant.retrieval.rerank import rerank
 
     ranked = [Ranked(1, 3.0, 0.9, 1.0), Ranked(2, 2.0, 0.8, 0.5), Ranked(3, 1.0, 0.7, 0.0)]
     texts = {1: "x", 2: "xxx", 3: "xx"}
@@ -147,8 +157,8 @@ def test_rerank_blends_cross_encoder_and_fused_scores():
 
 
 def test_reranker_needs_a_local_directory(tmp_path):
-    from assistant.errors import ModelNotFoundError
-    from assistant.rerank import CrossEncoderReranker
+    from assistant.core.errors import ModelNotFoundError
+    from assistant.retrieval.rerank import CrossEncoderReranker
 
     with pytest.raises(ModelNotFoundError):
         CrossEncoderReranker(tmp_path / "absent")
@@ -174,7 +184,7 @@ def test_collecting_params_switch_on_every_signal_any_domain_scores():
 
 
 def test_permitted_checks_membership_in_the_sorted_allowed_keys():
-    from assistant.fusion import permitted
+    from assistant.retrieval.fusion import permitted
 
     allowed = np.array([2, 5, 9], dtype=np.int64)
     assert permitted([9, 1, 5, 10, 2], allowed) == [True, False, True, False, True]

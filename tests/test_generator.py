@@ -5,10 +5,11 @@ import sys
 
 import pytest
 
-from assistant.errors import ModelNotFoundError
-from assistant.generator import TransformersGenerator, cached_bundled_model
-from assistant.settings import GeneratorConfig
-from assistant.types import Chunk, Hit
+from assistant.core.errors import ModelNotFoundError
+from assistant.core.models import cached_bundled_model
+from assistant.core.settings import GeneratorConfig
+from assistant.core.types import Chunk, Hit
+from assistant.generation.generator import TransformersGenerator
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +20,7 @@ def test_conversion_is_cached_and_reused_by_new_processes(settings):
     target = cached_bundled_model(settings.generator.cache_path())  # converts on first use
     weights = target / "model.safetensors"
     stamp = weights.stat().st_mtime_ns
-    code = ("from assistant.generator import TransformersGenerator; g=TransformersGenerator(); g.warm_up();"
+    code = ("from assistant.generation.generator import TransformersGenerator; g=TransformersGenerator(); g.warm_up();"
             "print(type(g._model).__name__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("ForCausalLM")

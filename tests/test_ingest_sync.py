@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
-from assistant.errors import KnowledgeBaseError
-from assistant.kb import KnowledgeBase
-from assistant.types import Document
-from connectors import connector_for
+from assistant.cli.main import main
+from assistant.connectors import connector_for
+from assistant.core.errors import KnowledgeBaseError
+from assistant.core.types import Document
+from assistant.ingest.kb import KnowledgeBase
 from tests.connectors.fixtures import make_pdf
 
 ROOT = Path(__file__).resolve().parent.parent

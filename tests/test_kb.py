@@ -5,10 +5,10 @@ import sys
 import numpy as np
 import pytest
 
-from assistant.errors import KnowledgeBaseError
-from assistant.kb import KnowledgeBase, embedding_text
-from assistant.settings import Settings
-from assistant.types import Document
+from assistant.core.errors import KnowledgeBaseError
+from assistant.core.settings import Settings
+from assistant.core.types import Document
+from assistant.ingest.kb import KnowledgeBase, embedding_text
 
 DOCS = [Document(id=f"d{i}", text=f"Document {i} explains topic number {i}. It has a second sentence.", title=f"T{i}")
         for i in range(5)]
@@ -37,7 +37,7 @@ def test_reopen_in_a_new_process(new_kb, tmp_path):
     kb = new_kb("persist")
     kb.ingest(DOCS)
     kb.close()
-    code = ("import json,sys; from assistant.kb import KnowledgeBase; from assistant.retrieval import HybridRetriever;"
+    code = ("import json,sys; from assistant.ingest.kb import KnowledgeBase; from assistant.retrieval.retriever import HybridRetriever;"
             "kb=KnowledgeBase(sys.argv[1]); hits=HybridRetriever(kb).search('topic number 3', 2);"
             "print(json.dumps([kb.stats()['documents'], hits[0].chunk.doc_id]))")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "persist")], capture_output=True, text=True,
@@ -73,7 +73,7 @@ def test_dense_index_rebuilt_after_crash_between_catalog_and_index(new_kb, tmp_p
 
 
 def test_bad_items_do_not_lose_existing_data(new_kb):
-    from assistant.errors import SourceError
+    from assistant.core.errors import SourceError
 
     kb = new_kb()
     kb.ingest(DOCS)

@@ -10,13 +10,17 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.documents import Document as LCDocument
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.retrievers import BaseRetriever
-from langchain_core.runnables import RunnableLambda, RunnableParallel, RunnablePassthrough
+from langchain_core.runnables import (
+    RunnableLambda,
+    RunnableParallel,
+    RunnablePassthrough,
+)
 from pydantic import ValidationError
 
-from assistant.errors import AssistantError
-from assistant.kb import KnowledgeBase
-from assistant.langchain_retriever import KnowledgeBaseRetriever
-from assistant.types import Document, SearchFilter
+from assistant.core.errors import AssistantError
+from assistant.core.types import Document, SearchFilter
+from assistant.ingest.kb import KnowledgeBase
+from assistant.retrieval.langchain_retriever import KnowledgeBaseRetriever
 
 DOCS = [
     Document(id="leave/nurses", title="Nurse leave policy", domain="healthcare", acl=("nurses",),

@@ -1,4 +1,4 @@
-"""Record field checks and the user-metadata namespace (assistant/metadata.py), and document ids."""
+"""Record field checks and the user-metadata namespace (assistant/core/metadata.py), and document ids."""
 
 from __future__ import annotations
 
@@ -6,8 +6,14 @@ import re
 
 import pytest
 
-from assistant.metadata import FieldError, acl_groups, check_internal, optional_text, record_metadata
-from assistant.types import Document
+from assistant.core.metadata import (
+    FieldError,
+    acl_groups,
+    check_internal,
+    optional_text,
+    record_metadata,
+)
+from assistant.core.types import Document
 
 
 @pytest.mark.parametrize("value, groups", [

@@ -2,8 +2,8 @@
 
 import pytest
 
-from assistant.errors import AssistantError
-from assistant.serialize import answer_to_dict
+from assistant.core.errors import AssistantError
+from assistant.core.serialize import answer_to_dict
 
 pytestmark = pytest.mark.slow
 

@@ -1,8 +1,8 @@
-"""assistant/query.py: cleanup of messy consumer questions and the BM25 focus terms."""
+"""assistant/retrieval/retriever/query.py: cleanup of messy consumer questions and the BM25 focus terms."""
 
 from __future__ import annotations
 
-from assistant.query import clean_query, focus_query, focus_terms, identifiers
+from assistant.retrieval.query import clean_query, focus_query, focus_terms, identifiers
 
 NDC_MAIL = "Re: NDC# 0115-0672-50 Hello, I was wondering if this drug is gluten free? Thanks, Mary Smith"
 
@@ -69,7 +69,7 @@ def test_focus_query_pairs_the_two_views():
 
 
 def test_title_focus_splits_topic_from_what_is_asked():
-    from assistant.query import title_focus
+    from assistant.retrieval.query import title_focus
 
     f = title_focus("What are the symptoms of Age-related Macular Degeneration ?",
                     ["Age-related Macular Degeneration", "Macular Degeneration", "Anxiety Disorders"])
@@ -79,7 +79,7 @@ def test_title_focus_splits_topic_from_what_is_asked():
 
 
 def test_title_focus_without_anything_beyond_the_topic_has_no_intent():
-    from assistant.query import title_focus
+    from assistant.retrieval.query import title_focus
 
     assert title_focus("What is Acromegaly?", ["Acromegaly"]).intent == ()
     two = title_focus("Can I take metformin with type 2 diabetes?", ["Metformin", "Type 2 diabetes", "The"])
@@ -89,7 +89,7 @@ def test_title_focus_without_anything_beyond_the_topic_has_no_intent():
 
 
 def test_questions_about_the_document_itself_are_recognised():
-    from assistant.query import asks_about_document
+    from assistant.retrieval.query import asks_about_document
 
     about = ["The name of the contract", "Who are the parties to this agreement?",
              "The two or more parties who signed the contract", "When was the lease signed?",
@@ -103,7 +103,7 @@ def test_questions_about_the_document_itself_are_recognised():
 
 
 def test_title_focus_intent_carries_the_aspect_words():
-    from assistant.query import aspect_terms, title_focus
+    from assistant.retrieval.query import aspect_terms, title_focus
 
     focus = title_focus("How to diagnose Breast Cancer ?", ["Breast Cancer", "Glaucoma"])
     assert focus.titles == frozenset({"breast cancer"}) and focus.residual == "How to diagnose"

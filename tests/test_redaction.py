@@ -6,10 +6,16 @@ from itertools import pairwise
 
 import pytest
 
-from assistant.chunking import SentenceChunker
-from assistant.errors import ConfigError
-from assistant.redaction import TYPES, RedactionConfig, Redactor, merge_counts, redact_document
-from assistant.types import Document
+from assistant.core.errors import ConfigError
+from assistant.core.types import Document
+from assistant.ingest.chunking import SentenceChunker
+from assistant.ingest.redaction import (
+    TYPES,
+    RedactionConfig,
+    Redactor,
+    merge_counts,
+    redact_document,
+)
 
 CLINICAL = """DISCHARGE SUMMARY
 Patient: Jane A. Doe        MRN: 00123456        DOB: 03/14/1962

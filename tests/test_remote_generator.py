@@ -1,15 +1,13 @@
-"""The OpenAI-compatible path end to end: `apps/model_server.py` serving the real bundled generator over
+"""The OpenAI-compatible path end to end: `assistant/apps/model_server.py` serving the real bundled generator over
 HTTP on loopback, called by `OpenAICompatibleGenerator` and by the official `openai` client."""
 
 from __future__ import annotations
 
-
 import pytest
 
+from assistant.core.errors import ModelNotFoundError
+from assistant.core.settings import GeneratorConfig
 from tests.conftest import free_port
-
-from assistant.errors import ModelNotFoundError
-from assistant.settings import GeneratorConfig
 
 pytestmark = pytest.mark.slow
 
@@ -20,8 +18,8 @@ MESSAGES = [{"role": "system", "content": "Answer using only the numbered source
 
 @pytest.fixture(scope="module")
 def server(http_server):
-    from apps.model_server import LocalChatModel, create_app
-    from assistant.generator import TransformersGenerator
+    from assistant.apps.model_server import LocalChatModel, create_app
+    from assistant.generation.generator import TransformersGenerator
 
     generator = TransformersGenerator(GeneratorConfig(max_new_tokens=24))
     generator.warm_up()
@@ -29,7 +27,7 @@ def server(http_server):
 
 
 def test_remote_generator_gets_the_local_models_greedy_text(server):
-    from assistant.remote_generator import OpenAICompatibleGenerator
+    from assistant.generation.remote_generator import OpenAICompatibleGenerator
 
     url, local = server
     remote = OpenAICompatibleGenerator(GeneratorConfig(backend="openai", base_url=url, remote_model=local.config.model,
@@ -56,7 +54,7 @@ def test_official_openai_client_non_streaming_and_streaming(server):
 
 def test_unknown_model_and_bad_requests_are_clear(server):
     openai = pytest.importorskip("openai")
-    from assistant.remote_generator import OpenAICompatibleGenerator
+    from assistant.generation.remote_generator import OpenAICompatibleGenerator
 
     url, _ = server
     with pytest.raises(ModelNotFoundError, match="not served"):
@@ -69,7 +67,10 @@ def test_unknown_model_and_bad_requests_are_clear(server):
 
 
 def test_unreachable_server_says_what_to_check():
-    from assistant.remote_generator import OpenAICompatibleGenerator, RemoteGeneratorError
+    from assistant.generation.remote_generator import (
+        OpenAICompatibleGenerator,
+        RemoteGeneratorError,
+    )
 
     gen = OpenAICompatibleGenerator(GeneratorConfig(backend="openai", base_url=f"http://127.0.0.1:{free_port()}/v1",
                                                     remote_model="m", timeout_s=2.0))
@@ -78,7 +79,7 @@ def test_unreachable_server_says_what_to_check():
 
 
 def test_openai_backend_needs_a_url():
-    from assistant.errors import ConfigError
+    from assistant.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="base_url"):
         GeneratorConfig(backend="openai")

@@ -1,4 +1,4 @@
-from assistant.retrieval import HybridRetriever
+from assistant.retrieval.retriever import HybridRetriever
 
 
 def test_each_demo_question_finds_its_document_first(demo_kb, demo_questions):
@@ -21,7 +21,7 @@ def test_off_topic_questions_stay_below_the_relevance_floor(demo_kb, demo_questi
 
 
 def test_bm25_only_match_still_found(new_kb):
-    from assistant.types import Document
+    from assistant.core.types import Document
 
     kb = new_kb()
     kb.ingest([Document(id="code", text="Product code ZX-4471-B is recalled."),
@@ -56,7 +56,7 @@ delivery and will repair or replace any product that does not.
 
 
 def _contracts_kb(new_kb):
-    from assistant.types import Document
+    from assistant.core.types import Document
 
     kb = new_kb()
     other = CONTRACT.replace("Northwind Components", "Bluefin Logistics").replace("Harbor Medical", "Cedar Labs")
@@ -66,7 +66,7 @@ def _contracts_kb(new_kb):
 
 
 def test_question_about_the_parties_finds_the_preamble(new_kb):
-    from assistant.types import SearchFilter
+    from assistant.core.types import SearchFilter
 
     kb = _contracts_kb(new_kb)
     retriever = HybridRetriever(kb)
@@ -78,7 +78,7 @@ def test_question_about_the_parties_finds_the_preamble(new_kb):
 
 
 def test_legal_passages_are_ranked_with_the_legal_values(new_kb):
-    from assistant.settings import FITTED_DOMAINS
+    from assistant.core.settings import FITTED_DOMAINS
 
     kb = _contracts_kb(new_kb)
     retriever = HybridRetriever(kb)

@@ -2,8 +2,8 @@ from dataclasses import replace
 
 import pytest
 
-from assistant.errors import ConfigError
-from assistant.settings import RetrievalConfig, Settings
+from assistant.core.errors import ConfigError
+from assistant.core.settings import RetrievalConfig, Settings
 
 
 def test_defaults_are_valid():
@@ -50,7 +50,7 @@ def test_toml_per_domain_chunking(tmp_path):
 
 
 def test_retrieval_values_per_domain(tmp_path):
-    from assistant.settings import FITTED_DOMAINS
+    from assistant.core.settings import FITTED_DOMAINS
 
     cfg = tmp_path / "r.toml"
     cfg.write_text("[retrieval]\ndense_weight = 0.6\n\n[retrieval.domains.legal]\nopening_weight = 1.5\n")

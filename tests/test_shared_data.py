@@ -2,8 +2,8 @@
 
 import json
 
-from connectors import JsonlConnector
-from assistant.retrieval import HybridRetriever
+from assistant.connectors import JsonlConnector
+from assistant.retrieval.retriever import HybridRetriever
 from tests.conftest import shared_data
 
 

@@ -1,4 +1,4 @@
-from assistant.text import content_words, numbers, sentence_spans, split_sentences
+from assistant.core.text import content_words, numbers, sentence_spans, split_sentences
 
 
 def test_abbreviations_decimals_and_citations_do_not_split():

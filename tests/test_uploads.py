@@ -7,9 +7,18 @@ import zipfile
 
 import pytest
 
-from assistant.uploads import (TextDocument, UploadLimits, delete_visible, folder_acl, group_folder, ingest_files,
-                               ingest_texts, resync_folder, safe_name)
-from assistant.users import AccessDenied, User
+from assistant.core.users import AccessDenied, User
+from assistant.ingest.uploads import (
+    TextDocument,
+    UploadLimits,
+    delete_visible,
+    folder_acl,
+    group_folder,
+    ingest_files,
+    ingest_texts,
+    resync_folder,
+    safe_name,
+)
 
 NURSES = ("nurses",)
 NURSE, LAWYER = User("nina", NURSES), User("lou", ("lawyers",))
@@ -83,7 +92,7 @@ def test_a_failed_new_version_restores_the_previous_file(new_kb):
 
 
 def test_page_and_api_uploads_share_one_folder_and_one_resync(new_kb, tmp_path):
-    from apps import kb_ops
+    from assistant.apps import kb_ops
 
     kb = new_kb()
     page_file = tmp_path / "page.md"

@@ -6,8 +6,17 @@ import sys
 
 import pytest
 
-from assistant.types import SearchFilter
-from assistant.users import KEY_PREFIX, AccessDenied, User, UserError, UserStore, check_groups, may_write, upload_acl
+from assistant.core.types import SearchFilter
+from assistant.core.users import (
+    KEY_PREFIX,
+    AccessDenied,
+    User,
+    UserError,
+    UserStore,
+    check_groups,
+    may_write,
+    upload_acl,
+)
 
 
 def test_passwords_and_keys_are_checked_but_never_stored_in_clear(tmp_path):

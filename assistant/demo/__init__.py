@@ -12,9 +12,8 @@ DOMAINS = {"health": "healthcare", "legal": "legal"}
 
 def ensure_demo_kb(path: str | Path, settings=None):
     """Open the demo KB at `path`, building it from the bundled corpus on first use."""
-    from connectors import FileConnector
-
-    from ..kb import KnowledgeBase
+    from assistant.connectors import FileConnector
+    from assistant.ingest.kb import KnowledgeBase
 
     kb = KnowledgeBase(path, settings, create=True)
     if kb.stats()["documents"] == 0:

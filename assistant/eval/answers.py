@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..adapters.data import DECISIONS, parse_decision
-from ..pipeline import Assistant
-from ..reliability.citations import citation_scores
-from ..text import CITATION
-from ..types import SHOWN_VERDICTS, Answer, SearchFilter
-from . import metrics
-from .items import EvalItem
-from .stats import Metric
+from assistant.core.text import CITATION
+from assistant.core.types import SHOWN_VERDICTS, Answer, SearchFilter
+from assistant.eval import metrics
+from assistant.eval.items import EvalItem
+from assistant.eval.stats import Metric
+from assistant.generation.adapters.data import DECISIONS, parse_decision
+from assistant.pipeline import Assistant
+from assistant.reliability.citations import citation_scores
 
 STAGES = ("retrieve", "generate", "check", "total")
 CORRECTNESS = ("token_f1", "exact_match", "label_accuracy")

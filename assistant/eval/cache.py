@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 from tqdm import tqdm
 
-from .items import EvalItem
+from assistant.eval.items import EvalItem
 
 
 def config_hash(config: dict) -> str:

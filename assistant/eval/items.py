@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import AssistantError
+from assistant.core.errors import AssistantError
 
 FIELDS = ("id", "question", "claim", "relevant", "evidence", "answer", "label", "answerable", "scope")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .stats import Interval, Metric, compare, summarise
+from assistant.eval.stats import Interval, Metric, compare, summarise
 
 _IMAGE = re.compile(r"^!\[[^\]]*\]\([^)]*\)\s*$", re.M)
 
@@ -52,7 +52,9 @@ def build(meta: dict, scores: dict[str, dict[str, Metric]], seed: int = 0) -> di
 
 def write(out: Path, report: dict, scores: dict[str, dict[str, Metric]], calibration: dict | None = None,
           notes: list[str] = ()) -> Path:
-    from . import plots  # matplotlib: only when writing, not for reading a report (the web page)
+    from assistant.eval import (
+        plots,  # matplotlib: only when writing, not for reading a report (the web page)
+    )
 
     out.mkdir(parents=True, exist_ok=True)
     title = f"{report['command']} · {Path(str(report['data']).split(' + ')[0]).name}"

@@ -8,12 +8,12 @@ import time
 
 import numpy as np
 
-from ..kb import KnowledgeBase
-from ..retrieval import HybridRetriever
-from ..types import Chunk, SearchFilter
-from . import metrics
-from .items import EvalItem
-from .stats import Metric
+from assistant.core.types import Chunk, SearchFilter
+from assistant.eval import metrics
+from assistant.eval.items import EvalItem
+from assistant.eval.stats import Metric
+from assistant.ingest.kb import KnowledgeBase
+from assistant.retrieval.retriever import HybridRetriever
 
 MODES = ("hybrid", "bm25", "dense")
 

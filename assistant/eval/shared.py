@@ -13,9 +13,9 @@ import json
 import re
 from pathlib import Path
 
-from ..errors import AssistantError
-from ..reliability import datasets
-from .items import EvalItem
+from assistant.core.errors import AssistantError
+from assistant.eval.items import EvalItem
+from assistant.reliability import datasets
 
 DATA = datasets.DEFAULT_DATA
 NAMES = ("pubmedqa", "medquad", "cuad", "healthver", "contractnli")
@@ -53,7 +53,7 @@ def load_named(spec: str, verify: bool = False, embedder=None, cache_dir: Path |
         wanted = "healthver or contractnli (claims with labels)" if verify else "pubmedqa, medquad, cuad or contractnli"
         raise AssistantError(f"--data {name}: expected {wanted} for this evaluation, or your own JSONL file")
     if verify:
-        from ..reliability.calibrate import load_dataset
+        from assistant.reliability.calibrate import load_dataset
 
         # The datasets' own loaders find the default files (datasets.default_path) and say where they expected them.
         examples = load_dataset(name, None, embedder, cache_dir)
@@ -70,7 +70,7 @@ def pubmedqa(_: str = "") -> list[EvalItem]:
 
 def medquad(collections: str = "") -> list[EvalItem]:
     """Each distinct question, relevant to every answer document carrying it (MedQuAD repeats some)."""
-    from connectors import MedQuADConnector
+    from assistant.connectors import MedQuADConnector
 
     root = need("medquad")
     folders = [root / c.strip() for c in collections.split(",")] if collections else \

@@ -8,13 +8,13 @@ import time
 
 import numpy as np
 
-from ..reliability.calibrate import balanced_accuracy
-from ..reliability.datasets import LABELS, SUPPORTED
-from ..reliability.verifier import Verifier
-from . import metrics
-from .items import EvalItem
-from .shared import verify_label
-from .stats import Metric
+from assistant.eval import metrics
+from assistant.eval.items import EvalItem
+from assistant.eval.shared import verify_label
+from assistant.eval.stats import Metric
+from assistant.reliability.calibrate import balanced_accuracy
+from assistant.reliability.datasets import LABELS, SUPPORTED
+from assistant.reliability.verifier import Verifier
 
 BATCH = 64
 

@@ -1,7 +1,7 @@
 """Reliability layer: every answer sentence is scored against the passages it cites before it is shown."""
 
-from .checks import AnswerChecker, CheckResult
-from .support import SupportScorer
-from .verifier import Verdict, Verifier
+from assistant.reliability.checks import AnswerChecker, CheckResult
+from assistant.reliability.support import SupportScorer
+from assistant.reliability.verifier import Verdict, Verifier
 
 __all__ = ["AnswerChecker", "CheckResult", "SupportScorer", "Verdict", "Verifier"]

@@ -22,8 +22,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..errors import AssistantError
-from ..types import Answer, Hit
+from assistant.core.errors import AssistantError
+from assistant.core.types import Answer, Hit
 
 SCHEMA_VERSION = 2  # 2: the feedback table
 DEFAULT_NAME = "audit.sqlite"

@@ -17,12 +17,26 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..embeddings import Embedder
-from ..text import content_words
-from .datasets import CONTRADICTED, NEI, SUPPORTED, Example, load_contractnli, load_healthver, split_groups
-from .perturb import KINDS, entity_pool, perturb
-from .signals import COMBINED, Features, direction, SignalExtractor, evidence_sentences
-from .verifier import OPTIONAL, Calibration, LinearModel
+from assistant.core.text import content_words
+from assistant.embedding.embedder import Embedder
+from assistant.reliability.datasets import (
+    CONTRADICTED,
+    NEI,
+    SUPPORTED,
+    Example,
+    load_contractnli,
+    load_healthver,
+    split_groups,
+)
+from assistant.reliability.perturb import KINDS, entity_pool, perturb
+from assistant.reliability.signals import (
+    COMBINED,
+    Features,
+    SignalExtractor,
+    direction,
+    evidence_sentences,
+)
+from assistant.reliability.verifier import OPTIONAL, Calibration, LinearModel
 
 FEATURE_VERSION = 4  # bump when a signal's definition changes: cached features are then recomputed
 DATASETS = ("healthver", "contractnli")
@@ -44,7 +58,7 @@ def load_dataset(name: str, path: str | Path | None, embedder: Embedder, cache_d
     """A dev set's examples; ContractNLI's retrieved evidence is cached (it embeds every span)."""
     if name == "healthver":
         return load_healthver(path)
-    from .datasets import default_path
+    from assistant.reliability.datasets import default_path
 
     source = Path(path or default_path(name))
     stat = source.stat() if source.is_file() else None
@@ -237,7 +251,7 @@ def run_calibration(paths: dict[str, str | None], embedder: Embedder, optional: 
 
 
 def optional_scorers(verifier_settings, names: Sequence[str]) -> dict:
-    from .verifier import Verifier
+    from assistant.reliability.verifier import Verifier
 
     available = Verifier(verifier_settings).available()
     return {n: available[n] for n in OPTIONAL if n in names and n in available}

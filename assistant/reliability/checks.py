@@ -16,11 +16,20 @@ from typing import Sequence
 
 import numpy as np
 
-from ..settings import ReliabilityConfig
-from ..text import CITATION, content_words, split_sentences
-from ..types import (BACKED_VERDICTS, SHOWN_VERDICTS, VERDICT_REMOVED, VERDICT_REPAIRED, VERDICT_SUPPORTED,
-                     VERDICT_UNSUPPORTED, Citation, Hit, SentenceCheck)
-from .citations import citation_scores
+from assistant.core.settings import ReliabilityConfig
+from assistant.core.text import CITATION, content_words, split_sentences
+from assistant.core.types import (
+    BACKED_VERDICTS,
+    SHOWN_VERDICTS,
+    VERDICT_REMOVED,
+    VERDICT_REPAIRED,
+    VERDICT_SUPPORTED,
+    VERDICT_UNSUPPORTED,
+    Citation,
+    Hit,
+    SentenceCheck,
+)
+from assistant.reliability.citations import citation_scores
 
 NOT_FOUND = "Not found in the knowledge base."
 DEFAULT_THRESHOLD = 0.55  # for a scorer without a calibrated threshold of its own (SupportScorer)

@@ -34,10 +34,16 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..text import content_words, split_sentences
-from ..types import SHOWN_VERDICTS, VERDICT_SUPPORTED, Citation, Hit, SentenceCheck
-from .checks import CheckResult
-from .values import Value, extract
+from assistant.core.text import content_words, split_sentences
+from assistant.core.types import (
+    SHOWN_VERDICTS,
+    VERDICT_SUPPORTED,
+    Citation,
+    Hit,
+    SentenceCheck,
+)
+from assistant.reliability.checks import CheckResult
+from assistant.reliability.values import Value, extract
 
 MAX_PASSAGES = 5  # the top passages the generator sees; deeper ones rarely answer the question
 CONFIDENCE = 0.5  # each quote is exact, but which source is right is not known

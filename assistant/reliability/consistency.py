@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..embeddings import Embedder
-from ..prompting import build_messages
-from ..text import CITATION, numbers, split_sentences
-from ..types import Hit
+from assistant.core.text import CITATION, numbers, split_sentences
+from assistant.core.types import Hit
+from assistant.embedding.embedder import Embedder
+from assistant.generation.prompting import build_messages
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import AssistantError
-from ..text import content_words
+from assistant.core.errors import AssistantError
+from assistant.core.text import content_words
 
 SUPPORTED, CONTRADICTED, NEI = "supported", "contradicted", "not_enough_info"
 LABELS = (SUPPORTED, CONTRADICTED, NEI)
@@ -70,7 +70,7 @@ def load_contractnli(path: str | Path | None = None, embedder=None, top_k: int =
     path = _need(Path(path or default_path("contractnli")), "ContractNLI dev set")
     data = json.loads(path.read_text(encoding="utf-8"))
     if embedder is None:
-        from ..embeddings import Embedder
+        from assistant.embedding.embedder import Embedder
 
         embedder = Embedder()
     hypotheses = {k: v["hypothesis"] for k, v in data["labels"].items()}

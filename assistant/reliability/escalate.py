@@ -13,10 +13,13 @@ import logging
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..remote_generator import OpenAICompatibleGenerator, RemoteGeneratorError
-from ..settings import GeneratorConfig, ReliabilityConfig
-from ..types import Hit
-from .checks import AnswerChecker, CheckResult
+from assistant.core.settings import GeneratorConfig, ReliabilityConfig
+from assistant.core.types import Hit
+from assistant.generation.remote_generator import (
+    OpenAICompatibleGenerator,
+    RemoteGeneratorError,
+)
+from assistant.reliability.checks import AnswerChecker, CheckResult
 
 log = logging.getLogger(__name__)
 

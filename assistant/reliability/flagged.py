@@ -20,10 +20,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..text import content_words, numbers, split_sentences
-from ..types import (ABSTAIN_UNVERIFIED, BACKED_VERDICTS, SHOWN_VERDICTS, VERDICT_REMOVED, Answer, Citation,
-                     SentenceCheck)
-from .checks import NOT_FOUND, with_markers
+from assistant.core.text import content_words, numbers, split_sentences
+from assistant.core.types import (
+    ABSTAIN_UNVERIFIED,
+    BACKED_VERDICTS,
+    SHOWN_VERDICTS,
+    VERDICT_REMOVED,
+    Answer,
+    Citation,
+    SentenceCheck,
+)
+from assistant.reliability.checks import NOT_FOUND, with_markers
 
 NOTE = "removed: its only support is a passage flagged as possible prompt injection"
 MIN_OVERLAP = 0.6  # share of a sentence's content words found in one flagged sentence: it repeats it

@@ -1,7 +1,7 @@
 """Output guard: the last step before an answer is shown.
 
 - PHI/PII in the answer text is masked with the same rule-based detector that redacts documents at
-  ingest (`assistant/redaction.py`), so a name, phone number or MRN the generator copied from an
+  ingest (`assistant/ingest/redaction.py`), so a name, phone number or MRN the generator copied from an
   unredacted passage, or echoed from the question, is not shown unless `[reliability] mask_pii = false`.
   The detector needs context for names ("Patient: Jane Doe", "Dr. Roe"), which an answer sentence
   often drops ("Jane Doe was discharged ..."), so every identifier it finds in the passages the
@@ -18,9 +18,9 @@ import re
 from dataclasses import replace
 from typing import Sequence
 
-from ..redaction import RedactionConfig, Redactor, placeholder
-from ..settings import ReliabilityConfig
-from ..types import Answer, Hit
+from assistant.core.settings import ReliabilityConfig
+from assistant.core.types import Answer, Hit
+from assistant.ingest.redaction import RedactionConfig, Redactor, placeholder
 
 
 class OutputGuard:

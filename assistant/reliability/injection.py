@@ -23,7 +23,7 @@ import re
 import unicodedata
 from typing import Sequence
 
-from ..types import Hit, QuarantinedHit
+from assistant.core.types import Hit, QuarantinedHit
 
 # Invisible characters used to split trigger words; removed before matching.
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064"

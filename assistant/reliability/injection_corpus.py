@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from ..errors import AssistantError
-from ..settings import ChunkingConfig
-from .datasets import DEFAULT_DATA
+from assistant.core.errors import AssistantError
+from assistant.core.settings import ChunkingConfig
+from assistant.reliability.datasets import DEFAULT_DATA
 
 TRAIN, EVAL = "train", "eval"
 # corpus name -> (path under shared/data, domain the project would ingest it as)
@@ -44,7 +44,7 @@ def side_of(doc_id: str, eval_share: float = 0.5) -> str:
 
 
 def _documents(corpus: str, root: Path) -> Iterator:
-    from connectors.registry import connector_for
+    from assistant.connectors.registry import connector_for
 
     rel, _ = CORPORA[corpus]
     path = root / rel
@@ -62,7 +62,7 @@ def load_passages(corpus: str, side: str | None = None, root: str | Path | None 
     `seed` and cut to `limit` (0 = all)."""
     from dataclasses import replace
 
-    from ..chunking import SentenceChunker
+    from assistant.ingest.chunking import SentenceChunker
 
     if corpus not in CORPORA:
         raise AssistantError(f"injection corpus: expected one of {', '.join(CORPORA)}, found {corpus!r}")

@@ -12,10 +12,10 @@ import random
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..text import sentence_spans
-from .injection_corpus import Passage
-from .injection_payloads_en import EN, EN_BENIGN
-from .injection_payloads_intl import INTL, INTL_BENIGN
+from assistant.core.text import sentence_spans
+from assistant.reliability.injection_corpus import Passage
+from assistant.reliability.injection_payloads_en import EN, EN_BENIGN
+from assistant.reliability.injection_payloads_intl import INTL, INTL_BENIGN
 
 TRAIN, HELD_IN, HELD_OUT = "train", "held_in", "held_out"
 HELD_OUT_STYLES = frozenset({"passive", "when_asked"})

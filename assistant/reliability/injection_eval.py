@@ -10,7 +10,13 @@ from typing import Sequence
 
 import numpy as np
 
-from .injection_data import HELD_IN, HELD_OUT, HELD_OUT_LANGS, HELD_OUT_STYLES, Sample
+from assistant.reliability.injection_data import (
+    HELD_IN,
+    HELD_OUT,
+    HELD_OUT_LANGS,
+    HELD_OUT_STYLES,
+    Sample,
+)
 
 
 def _rate(hits: int, total: int) -> dict:

@@ -22,10 +22,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import AssistantError
-from ..text import sentence_spans
-from ..types import Hit, QuarantinedHit
-from .injection import normalise, screen
+from assistant.core.errors import AssistantError
+from assistant.core.text import sentence_spans
+from assistant.core.types import Hit, QuarantinedHit
+from assistant.reliability.injection import normalise, screen
 
 DEFAULT_HEAD = Path(__file__).with_name("injection_head.json")
 FORMAT = "injection-head/1"
@@ -79,7 +79,7 @@ class WindowEncoder:
                 self._tokenizer, self._model = self._load()
 
     def _load(self) -> tuple[Any, Any]:
-        from ..models import embedder_identity
+        from assistant.core.models import embedder_identity
 
         e = self._embedder
         if e is not None and e.config.backend == "torch" and e.identity == embedder_identity(ENCODER):
@@ -89,7 +89,7 @@ class WindowEncoder:
             return transformer.tokenizer, transformer.auto_model
         from transformers import AutoModel, AutoTokenizer
 
-        from ..models import embedder_path, quiet_transformers
+        from assistant.core.models import embedder_path, quiet_transformers
 
         quiet_transformers()
         path = str(embedder_path(ENCODER))

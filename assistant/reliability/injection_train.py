@@ -17,10 +17,10 @@ from typing import Sequence
 
 import numpy as np
 
-from ..settings import default_cache_dir
-from . import injection_data as data
-from .injection_corpus import EVAL, TRAIN, available, load_passages
-from .injection_model import ENCODER, FORMAT, Head, WindowEncoder
+from assistant.core.settings import default_cache_dir
+from assistant.reliability import injection_data as data
+from assistant.reliability.injection_corpus import EVAL, TRAIN, available, load_passages
+from assistant.reliability.injection_model import ENCODER, FORMAT, Head, WindowEncoder
 
 CALIB = "calib"
 # Real passages per corpus and side. The evaluation side totals > 10,000 passages (the false-flag
@@ -145,7 +145,7 @@ def pick_threshold(neg_scores: np.ndarray, max_false_flag_rate: float, floor: fl
 def train(out: Path, root: str | Path | None = None, seed: int = 0, cache: Path | None = None,
           epochs: int = 40, max_false_flag_rate: float = 0.0005, progress: bool = True) -> dict:
     """Fits and writes the head at `out` with a data card beside it; returns the metrics."""
-    from .injection_eval import evaluate, write_card
+    from assistant.reliability.injection_eval import evaluate, write_card
 
     started = time.perf_counter()
     samples = build_samples(root, seed)

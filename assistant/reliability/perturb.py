@@ -9,7 +9,7 @@ import random
 import re
 from typing import Sequence
 
-from .signals import _DRUG, entities
+from assistant.reliability.signals import _DRUG, entities
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.]*\d)")
 _AUX = re.compile(r"\b(is|are|was|were|can|could|will|would|should|may|might|must|has|have|had|does|do|did|shall)\b")

@@ -19,8 +19,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..embeddings import Embedder
-from ..text import CITATION, content_words, numbers, split_sentences
+from assistant.core.text import CITATION, content_words, split_sentences
+from assistant.embedding.embedder import Embedder
 
 CHEAP = ("lexical", "novel", "recall_passage", "bigram", "semantic", "cosine_passage", "numbers", "negation", "quantifier", "entity",
          "entity_passage")
@@ -228,7 +228,7 @@ class GeneratorJudge:
               "Does the passage support the statement? Answer Yes or No.")
 
     def __init__(self, generator_config=None, max_evidence_chars: int = 600) -> None:
-        from ..settings import GeneratorConfig
+        from assistant.core.settings import GeneratorConfig
 
         self.config = generator_config or GeneratorConfig()
         self.max_evidence_chars = max_evidence_chars
@@ -242,8 +242,11 @@ class GeneratorJudge:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
-            from ..generator import cached_bundled_model
-            from ..models import generator_path, quiet_transformers
+            from assistant.core.models import (
+                cached_bundled_model,
+                generator_path,
+                quiet_transformers,
+            )
 
             quiet_transformers()
             path = generator_path(self.config.model) or cached_bundled_model(self.config.cache_path())
@@ -292,13 +295,13 @@ class CrossEncoderScorer:
             if self._model is not None:
                 return
             if not (self.path / "config.json").is_file():
-                from ..errors import ModelNotFoundError
+                from assistant.core.errors import ModelNotFoundError
 
                 raise ModelNotFoundError(f"cross-encoder: expected a local model directory with config.json, "
                                          f"found nothing usable at {self.path}; fix the path or leave it unset")
             from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-            from ..models import quiet_transformers
+            from assistant.core.models import quiet_transformers
 
             quiet_transformers()
             model = AutoModelForSequenceClassification.from_pretrained(self.path).eval()

@@ -8,9 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-
-from ..embeddings import Embedder
-from ..text import content_words, numbers, split_sentences
+from assistant.core.text import content_words, numbers, split_sentences
+from assistant.embedding.embedder import Embedder
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,14 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from ..embeddings import Embedder
-from ..errors import AssistantError
-from ..models import embedder_path, quiet_transformers
-from ..settings import BUNDLED_EMBEDDER, Settings
-from .calibrate import compute_features, prepare, synthetic
-from .datasets import SUPPORTED
-from .signals import SignalExtractor
-from .verifier import trained_verifier_dir
+from assistant.core.errors import AssistantError
+from assistant.core.models import embedder_path, quiet_transformers
+from assistant.core.settings import BUNDLED_EMBEDDER, Settings
+from assistant.embedding.embedder import Embedder
+from assistant.reliability.calibrate import compute_features, prepare, synthetic
+from assistant.reliability.datasets import SUPPORTED
+from assistant.reliability.signals import SignalExtractor
+from assistant.reliability.verifier import trained_verifier_dir
 
 CHECKPOINT = "checkpoint"
 SAVE_EVERY = 50  # optimizer steps between checkpoints
@@ -42,7 +42,11 @@ def training_pairs(args, settings: Settings, progress: Callable[[str], None]) ->
 def train_cross_encoder(args, settings: Settings, progress: Callable[[str], None]) -> Path:
     import torch
     from tqdm import tqdm
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        get_linear_schedule_with_warmup,
+    )
 
     quiet_transformers()
     out = Path(args.out).expanduser() if args.out else trained_verifier_dir(settings)

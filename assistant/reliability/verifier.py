@@ -21,11 +21,16 @@ from typing import Sequence
 
 import numpy as np
 
-from ..embeddings import Embedder
-from ..errors import AssistantError
-from ..settings import Settings, VerifierConfig
-from .datasets import CONTRADICTED, NEI, SUPPORTED
-from .signals import CrossEncoderScorer, Features, GeneratorJudge, SignalExtractor
+from assistant.core.errors import AssistantError
+from assistant.core.settings import Settings, VerifierConfig
+from assistant.embedding.embedder import Embedder
+from assistant.reliability.datasets import CONTRADICTED, NEI, SUPPORTED
+from assistant.reliability.signals import (
+    CrossEncoderScorer,
+    Features,
+    GeneratorJudge,
+    SignalExtractor,
+)
 
 CALIBRATION = Path(__file__).with_name("calibration.json")
 OPTIONAL = ("judge", "nli", "ce")

@@ -4,13 +4,21 @@ import json
 
 import pytest
 
-from assistant.adapters.data import (AdapterDataError, body_sentences, load_examples, load_pubmedqa,
-                                     parse_decision, pubmedqa_example, split_ids, synthesize, validate)
-from assistant.adapters.evaluate import citation_counts
-from assistant.cli import main
-from assistant.types import Chunk, Locator
-
-from .fixtures import marker_examples, write_jsonl, write_pubmedqa
+from assistant.cli.main import main
+from assistant.core.types import Chunk, Locator
+from assistant.generation.adapters.data import (
+    AdapterDataError,
+    body_sentences,
+    load_examples,
+    load_pubmedqa,
+    parse_decision,
+    pubmedqa_example,
+    split_ids,
+    synthesize,
+    validate,
+)
+from assistant.generation.adapters.evaluate import citation_counts
+from tests.adapters.fixtures import marker_examples, write_jsonl, write_pubmedqa
 
 
 def test_valid_file_loads(tmp_path):
@@ -101,7 +109,7 @@ def test_synthesize_puts_the_answering_chunk_among_distractors_and_cites_it():
 
 @pytest.mark.slow
 def test_synthesize_cli_reads_a_real_knowledge_base(new_kb, tmp_path, capsys):
-    from assistant.types import Document
+    from assistant.core.types import Document
 
     kb = new_kb()
     kb.ingest([Document(f"doc{i}", f"Clinic {i} opens at {i + 7} am on weekdays. Parking is free for patients.",

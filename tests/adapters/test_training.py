@@ -6,17 +6,21 @@ import json
 import pytest
 import torch
 
-from assistant.adapters.base import load_base, prompt_ids, prompt_messages
-from assistant.adapters.data import load_examples
-from assistant.adapters.registry import AdapterRegistry
-from assistant.adapters.serving import AdapterGenerator
-from assistant.adapters.train import METADATA, TrainConfig, TrainingError, train
-from assistant.cli import main
-from assistant.generator import TransformersGenerator
-from assistant.settings import GeneratorConfig
-from assistant.types import Chunk, Hit
-
-from .fixtures import marker_examples, write_jsonl, write_pubmedqa
+from assistant.cli.main import main
+from assistant.core.settings import GeneratorConfig
+from assistant.core.types import Chunk, Hit
+from assistant.generation.adapters.base import load_base, prompt_ids, prompt_messages
+from assistant.generation.adapters.data import load_examples
+from assistant.generation.adapters.registry import AdapterRegistry
+from assistant.generation.adapters.serving import AdapterGenerator
+from assistant.generation.adapters.train import (
+    METADATA,
+    TrainConfig,
+    TrainingError,
+    train,
+)
+from assistant.generation.generator import TransformersGenerator
+from tests.adapters.fixtures import marker_examples, write_jsonl, write_pubmedqa
 
 pytestmark = pytest.mark.slow
 
@@ -129,8 +133,8 @@ def test_resume_continues_from_a_checkpoint_and_refuses_overwrite(registry, tmp_
 
 def test_adapters_are_served_by_name_over_the_openai_api(registry, http_server):
     openai = pytest.importorskip("openai")
-    from apps.model_server import LocalChatModel, create_app
-    from assistant.prompting import build_messages
+    from assistant.apps.model_server import LocalChatModel, create_app
+    from assistant.generation.prompting import build_messages
 
     gen = AdapterGenerator.from_registry(registry, config=GeneratorConfig(max_new_tokens=8))
     url = http_server(create_app(LocalChatModel(gen))) + "/v1"
@@ -147,8 +151,8 @@ def test_adapters_are_served_by_name_over_the_openai_api(registry, http_server):
 
 
 def test_pipeline_picks_the_adapter_by_domain_or_by_request(registry, demo_kb, demo_questions):
-    from assistant.errors import AssistantError
-    from assistant.generator import make_generator
+    from assistant.core.errors import AssistantError
+    from assistant.generation.factory import make_generator
     from assistant.pipeline import Assistant
 
     dirs = tuple(str(registry.path_for(n)) for n in ("alpha", "beta"))
@@ -168,7 +172,7 @@ def test_pipeline_picks_the_adapter_by_domain_or_by_request(registry, demo_kb, d
 
 
 def test_single_adapter_generator_refuses_a_per_request_switch(registry):
-    from assistant.errors import AssistantError
+    from assistant.core.errors import AssistantError
 
     gen = TransformersGenerator(GeneratorConfig(adapter=str(registry.path_for("alpha"))))
     assert gen.resolve_adapter(None, []) == gen.resolve_adapter("auto", []) == str(registry.path_for("alpha"))
@@ -179,7 +183,7 @@ def test_single_adapter_generator_refuses_a_per_request_switch(registry):
 
 
 def test_web_page_offers_the_loaded_adapters(registry, demo_kb):
-    from apps.web import build_app
+    from assistant.apps.web import build_app
     from assistant.pipeline import Assistant
 
     def dropdown(assistant):

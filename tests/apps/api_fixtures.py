@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from assistant.kb import KnowledgeBase
-from assistant.users import UserStore
+from assistant.core.users import UserStore
+from assistant.ingest.kb import KnowledgeBase
 
 # name → groups where they are editors; carol belongs to no group (she sees public documents only and
 # may not upload); rhea reads the nurses' documents but may change none; ada is an admin

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from apps.api import add_api
-from apps.limits import ApiLimits
-from apps.server import create_server
+from assistant.apps.api import add_api
+from assistant.apps.limits import ApiLimits
+from assistant.apps.server import create_server
 from assistant.pipeline import Assistant
 from assistant.reliability.checks import NOT_FOUND
 from tests.apps.api_fixtures import api_kb, api_users, bearer  # noqa: F401 - fixtures

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from apps.api import add_api
-from apps.limits import ApiLimits
+from assistant.apps.api import add_api
+from assistant.apps.limits import ApiLimits
 from assistant.pipeline import Assistant
 from tests.apps.api_fixtures import api_kb, api_users, bearer  # noqa: F401 - fixtures
 

@@ -15,9 +15,9 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apps.api import SERVED_MODEL, add_api
-from apps.limits import ApiLimits
-from assistant.generator import AUTO, BASE
+from assistant.apps.api import SERVED_MODEL, add_api
+from assistant.apps.limits import ApiLimits
+from assistant.core.types import AUTO, BASE
 from assistant.pipeline import Assistant
 from tests.apps.api_fixtures import api_kb, api_users, bearer  # noqa: F401 - fixtures
 

@@ -11,10 +11,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from apps.api import add_api
-from apps.origin import SameOrigin
+from assistant.apps.api import add_api
+from assistant.apps.origin import SameOrigin
+from assistant.core.types import SearchFilter
 from assistant.pipeline import Assistant
-from assistant.types import SearchFilter
 from tests.apps.api_fixtures import api_kb, api_users, bearer  # noqa: F401 - fixtures
 
 NOTE = b"# Ward 9\n\nWard 9 serves lunch at half past twelve."

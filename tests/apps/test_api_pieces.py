@@ -1,6 +1,6 @@
 """Streamed answers are cut where the project's sentence splitter cuts, and join back exactly."""
 
-from apps.api import sentence_pieces
+from assistant.apps.api import sentence_pieces
 
 
 def test_pieces_follow_sentences_and_join_back_to_the_text():

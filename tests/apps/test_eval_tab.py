@@ -3,8 +3,8 @@ in the page the server really builds."""
 
 import shutil
 
-from apps.eval_tab import load_report, report_folders
-from apps.web import build_app
+from assistant.apps.eval_tab import load_report, report_folders
+from assistant.apps.web import build_app
 
 REPORT = "# Evaluation: `retrieval` on q.jsonl\n\n| metric | hybrid |\n|---|---|\n| mrr | 1.000 |\n\n![metrics](metrics.png)\n"
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from apps.gate import Busy, Gate
+from assistant.apps.gate import Busy, Gate
 
 
 def test_one_at_a_time_in_order_and_refuses_beyond_the_queue():

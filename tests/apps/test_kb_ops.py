@@ -5,10 +5,10 @@ import zipfile
 
 import pytest
 
-from apps import kb_ops
-from assistant.uploads import PUBLIC, group_folder
-from assistant.errors import AssistantError
-from assistant.users import User, upload_acl
+from assistant.apps import kb_ops
+from assistant.core.errors import AssistantError
+from assistant.core.users import User, upload_acl
+from assistant.ingest.uploads import PUBLIC, group_folder
 
 NURSE, LAWYER = User("nina", ("nurses",)), User("lou", ("legal",))
 

@@ -1,5 +1,13 @@
-from apps.render import answer_html, sources_html
-from assistant.types import Answer, Chunk, Citation, Hit, Locator, QuarantinedHit, SentenceCheck
+from assistant.apps.render import answer_html, sources_html
+from assistant.core.types import (
+    Answer,
+    Chunk,
+    Citation,
+    Hit,
+    Locator,
+    QuarantinedHit,
+    SentenceCheck,
+)
 
 CHUNK = Chunk("sa#3", "legal/sa.md", "3.2 Pay within 45 days <b>now</b>.", 0, 30, Locator(section="Fees", clause="3"),
               title="Services Agreement")

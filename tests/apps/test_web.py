@@ -10,9 +10,9 @@ import urllib.request
 
 import pytest
 
+from assistant.core.users import UserStore
 from assistant.pipeline import audit_path
 from assistant.reliability.audit import AuditLog
-from assistant.users import UserStore
 from tests.conftest import ARTIFACTS, free_port
 
 pytestmark = pytest.mark.slow

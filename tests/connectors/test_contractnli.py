@@ -2,10 +2,14 @@ import json
 
 import pytest
 
-from assistant.chunking import SentenceChunker
-from assistant.errors import SourceError
-from assistant.types import Chunk, Document
-from connectors.contractnli import ContractNLIConnector, chunks_for_span, evidence_spans
+from assistant.connectors.contractnli import (
+    ContractNLIConnector,
+    chunks_for_span,
+    evidence_spans,
+)
+from assistant.core.errors import SourceError
+from assistant.core.types import Chunk, Document
+from assistant.ingest.chunking import SentenceChunker
 from tests.conftest import shared_data
 
 TEXT = "NON-DISCLOSURE AGREEMENT\nThe Recipient shall keep it secret. The Recipient may not copy it.\n"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chunking import SentenceChunker
-from assistant.retrieval import HybridRetriever
-from connectors import FileConnector
+from assistant.connectors import FileConnector
+from assistant.ingest.chunking import SentenceChunker
+from assistant.retrieval.retriever import HybridRetriever
 from tests.conftest import shared_data
 
 GOVERNING_LAW_QUERY = "Governing law: which state's or country's laws govern this agreement?"

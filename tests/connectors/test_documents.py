@@ -1,10 +1,9 @@
 """PDF, Word and CSV inputs, from fixtures written here and (where present) the shared CUAD PDFs."""
 
-from assistant.chunking import SentenceChunker
-from connectors import CsvConnector, FileConnector, connector_for
+from assistant.connectors import CsvConnector, FileConnector, connector_for
+from assistant.ingest.chunking import SentenceChunker
 from tests.conftest import shared_data
-
-from .fixtures import make_docx, make_encrypted_pdf, make_pdf
+from tests.connectors.fixtures import make_docx, make_encrypted_pdf, make_pdf
 
 
 def _one(path):

@@ -6,8 +6,8 @@ import codecs
 
 import pytest
 
-from connectors import FileConnector
-from connectors.encoding import NotText, decode_text
+from assistant.connectors import FileConnector
+from assistant.connectors.encoding import NotText, decode_text
 
 TEXT = "The naïve café owner said: “résumé first” — then left for Zürich.\n"
 

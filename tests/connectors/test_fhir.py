@@ -3,10 +3,10 @@ import gzip
 import json
 from pathlib import Path
 
-from assistant.chunking import SentenceChunker
-from assistant.errors import SourceError
-from assistant.types import Document
-from connectors.fhir import FHIRConnector, is_fhir_file, narrative_text
+from assistant.connectors.fhir import FHIRConnector, is_fhir_file, narrative_text
+from assistant.core.errors import SourceError
+from assistant.core.types import Document
+from assistant.ingest.chunking import SentenceChunker
 from tests.connectors.fixtures import make_pdf
 
 XHTML = "http://www.w3.org/1999/xhtml"

@@ -1,5 +1,5 @@
-from connectors import FileConnector, connector_for
-from assistant.errors import SourceError
+from assistant.connectors import FileConnector, connector_for
+from assistant.core.errors import SourceError
 
 
 def _docs(path):
@@ -74,9 +74,9 @@ def test_unsupported_explicit_file(tmp_path):
 
 
 def test_oversized_file_is_skipped_with_reason(tmp_path, monkeypatch):
-    import connectors.files
+    import assistant.connectors.files
 
-    monkeypatch.setattr(connectors.files, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(assistant.connectors.files, "MAX_FILE_BYTES", 100)
     f = tmp_path / "big.txt"
     f.write_text("word " * 100)
     (err,) = list(FileConnector(f).iter_documents())

@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as run_settings
 from hypothesis import strategies as st
 
-from assistant.kb import KnowledgeBase
-from connectors import connector_for
+from assistant.connectors import connector_for
+from assistant.ingest.kb import KnowledgeBase
 from tests.connectors.fixtures import make_docx, make_pdf
 
 SENTENCE = "Patients with asthma should carry a reliever inhaler at all times and review it yearly."

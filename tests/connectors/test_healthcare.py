@@ -1,9 +1,9 @@
 import json
 from pathlib import Path
 
-from assistant.errors import SourceError
-from assistant.types import Document
-from connectors.healthcare import MedQuADConnector, PubMedQAConnector
+from assistant.connectors.healthcare import MedQuADConnector, PubMedQAConnector
+from assistant.core.errors import SourceError
+from assistant.core.types import Document
 from tests.conftest import shared_data
 
 MEDQUAD_XML = """<?xml version="1.0" encoding="UTF-8"?>
@@ -186,7 +186,7 @@ def test_shared_pubmedqa_dev():
 
 
 def test_auto_detection_picks_the_healthcare_connectors(tmp_path):
-    from connectors import connector_for
+    from assistant.connectors import connector_for
 
     folder = tmp_path / "5_NIDDK_QA"
     folder.mkdir()

@@ -7,9 +7,9 @@ import os
 
 import pytest
 
-from assistant.kb import KnowledgeBase
-from connectors import JsonlConnector, connector_for
-from connectors.registry import guarded
+from assistant.connectors import JsonlConnector, connector_for
+from assistant.connectors.registry import guarded
+from assistant.ingest.kb import KnowledgeBase
 from tests.connectors.fixtures import make_docx, rewrite_docx_part
 
 GOOD = "The clinic opens at eight in the morning on weekdays and closes at six."
@@ -147,7 +147,7 @@ def test_record_ids_with_bidi_overrides_are_refused(tmp_path):
 
 
 def test_a_connector_that_raises_mid_way_keeps_what_it_read(tmp_path, new_kb):
-    from assistant.types import Document
+    from assistant.core.types import Document
 
     def flaky():
         yield Document(id="first", text=GOOD, source="flaky")
@@ -165,7 +165,7 @@ def test_a_connector_that_raises_mid_way_keeps_what_it_read(tmp_path, new_kb):
 
 
 def test_bad_internal_metadata_from_a_connector_is_an_error_for_that_document(new_kb):
-    from assistant.types import Document
+    from assistant.core.types import Document
 
     docs = [Document(id="bad-pages", text=GOOD, metadata={"page_starts": "0,10"}),
             Document(id="bad-spans", text=GOOD, metadata={"structure": [{"start": 0, "end": 10 ** 6}]}),

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from connectors.html import html_to_text
+from assistant.connectors.html import html_to_text
 
 
 def _text(body: str, head: str = "") -> str:

@@ -1,4 +1,4 @@
-from connectors import JsonlConnector
+from assistant.connectors import JsonlConnector
 
 
 def test_ids_kept_exactly_and_metadata_collected(tmp_path):

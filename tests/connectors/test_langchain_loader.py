@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import warnings
 
-from assistant.errors import SourceError
-from assistant.types import Document
-from connectors.langchain_loader import LangChainLoaderConnector
-
-from .fixtures import make_pdf
+from assistant.connectors.langchain_loader import LangChainLoaderConnector
+from assistant.core.errors import SourceError
+from assistant.core.types import Document
+from tests.connectors.fixtures import make_pdf
 
 with warnings.catch_warnings():
     # langchain-community warns on import that it is being sunset; the loaders themselves work.

@@ -1,10 +1,10 @@
 import gzip
 from pathlib import Path
 
-from assistant.chunking import SentenceChunker
-from assistant.errors import SourceError
-from assistant.types import Document
-from connectors.pubmed import PubMedConnector, is_pubmed_file
+from assistant.connectors.pubmed import PubMedConnector, is_pubmed_file
+from assistant.core.errors import SourceError
+from assistant.core.types import Document
+from assistant.ingest.chunking import SentenceChunker
 
 # Shaped like an efetch / baseline file: DOCTYPE naming the NLM DTD by URL (must not be fetched),
 # a labelled abstract with inline markup, a MedlineDate-only article, one without abstract,

@@ -14,9 +14,9 @@ from typing import Iterator
 import pytest
 import sqlalchemy as sa
 
-from assistant.errors import SourceError
-from assistant.types import Document
-from connectors.sql import SQLConnector, json_safe, mask_url
+from assistant.connectors.sql import SQLConnector, json_safe, mask_url
+from assistant.core.errors import SourceError
+from assistant.core.types import Document
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://assistant:assistant@127.0.0.1:5432/assistant_test"
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=timezone.utc)

@@ -1,11 +1,10 @@
 import re
 from pathlib import Path
 
-
-from assistant.chunking import SentenceChunker
-from assistant.errors import SourceError
-from assistant.types import Document, Locator
-from connectors.uslm import USLMConnector, pinpoint
+from assistant.connectors.uslm import USLMConnector, pinpoint
+from assistant.core.errors import SourceError
+from assistant.core.types import Document, Locator
+from assistant.ingest.chunking import SentenceChunker
 from tests.conftest import shared_data
 
 BILL = """<?xml version="1.0" encoding="UTF-8"?>
@@ -251,7 +250,7 @@ def test_shared_bills_metadata_deleted_and_quoted_text():
 
 
 def test_shared_bill_in_a_knowledge_base_cites_the_section(new_kb):
-    from assistant.retrieval import HybridRetriever
+    from assistant.retrieval.retriever import HybridRetriever
 
     kb = new_kb("uslm")
     # the smallest bill only: embedding all three on a small CPU takes half a minute

@@ -6,10 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from assistant.core.types import Answer, Chunk, Citation, SentenceCheck
 from assistant.eval.answers import faithfulness
 from assistant.reliability import AnswerChecker
 from assistant.reliability.verifier import Verifier
-from assistant.types import Answer, Chunk, Citation, SentenceCheck
 
 DOSE = "Adults usually take 500 mg of amoxicillin three times a day for 7 days."
 LEASE = "The tenant pays a security deposit of $2,775 before moving into the apartment."

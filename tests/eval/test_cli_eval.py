@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from assistant.cli import main
+from assistant.cli.main import main
 from assistant.demo import QUESTIONS
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -1,8 +1,8 @@
 """Judging a ranking against gold passages rather than document ids (CUAD clauses, ContractNLI spans)."""
 
+from assistant.core.types import Chunk
 from assistant.eval.items import EvalItem
 from assistant.eval.retrieval import holds, judged, relevance
-from assistant.types import Chunk
 
 CLAUSE = "This Agreement shall be governed by the laws of the State of New York."
 

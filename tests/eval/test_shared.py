@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.errors import AssistantError
+from assistant.core.errors import AssistantError
 from assistant.eval.shared import load_named, verify_label
 from tests.conftest import shared_data
 

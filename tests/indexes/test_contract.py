@@ -1,4 +1,4 @@
-"""The VectorIndex contract (indexes/base.py), run against every backend: FAISS flat, HNSW and IVF, and
+"""The VectorIndex contract (assistant/indexes/base.py), run against every backend: FAISS flat, HNSW and IVF, and
 Chroma embedded and server (a real `chroma run`, see conftest.py). Exact backends must match brute force
 exactly; approximate ones (FAISS HNSW and IVF) must still never return a deleted or forbidden key, and
 must return k permitted hits whenever k exist."""
@@ -15,10 +15,16 @@ from typing import Callable, Iterator
 import numpy as np
 import pytest
 
-from assistant.errors import KnowledgeBaseError
-from assistant.settings import IndexConfig
-from indexes import FAISS_DESCRIPTOR, FaissDenseIndex, VectorIndex, index_descriptor, open_vector_index
-from indexes.chroma import ChromaIndex
+from assistant.core.errors import KnowledgeBaseError
+from assistant.core.settings import IndexConfig
+from assistant.indexes import (
+    FAISS_DESCRIPTOR,
+    FaissDenseIndex,
+    VectorIndex,
+    index_descriptor,
+    open_vector_index,
+)
+from assistant.indexes.chroma import ChromaIndex
 from tests.indexes.conftest import free_port, require_chromadb
 
 DIM = 32
@@ -172,8 +178,8 @@ STRATEGIES["chroma-server"] = STRATEGIES["chroma-embedded"]
 
 
 def test_every_filter_strategy_returns_k_permitted_hits(opener: Opener, monkeypatch: pytest.MonkeyPatch) -> None:
-    import indexes.chroma
-    import indexes.faiss_dense
+    import assistant.indexes.chroma
+    import assistant.indexes.faiss_dense
 
     index, keys, vectors = loaded(opener)
     permitted = np.random.default_rng(6).choice(keys, 300, replace=False)
@@ -182,7 +188,7 @@ def test_every_filter_strategy_returns_k_permitted_hits(opener: Opener, monkeypa
     queries = random_unit(20, seed=9)
     truth = brute(keys[live], vectors[live], queries, 10)
     backend: str = opener.backend  # type: ignore[attr-defined]
-    module = indexes.faiss_dense if backend.startswith("faiss") else indexes.chroma
+    module = assistant.indexes.faiss_dense if backend.startswith("faiss") else assistant.indexes.chroma
     for thresholds in STRATEGIES.get(backend, [{}]):
         for name, value in thresholds.items():
             monkeypatch.setattr(module, name, value)
@@ -293,8 +299,8 @@ def test_embedded_chroma_is_read_back_by_another_process(tmp_path: Path) -> None
     vectors = random_unit(300)
     index.upsert(np.arange(300) + 1, vectors)
     index.save()
-    probe = ("import sys, numpy as np; from pathlib import Path; from assistant.settings import IndexConfig; "
-             "from indexes import open_vector_index; "
+    probe = ("import sys, numpy as np; from pathlib import Path; from assistant.core.settings import IndexConfig; "
+             "from assistant.indexes import open_vector_index; "
              f"i = open_vector_index(IndexConfig(backend='chroma'), Path(sys.argv[1]), {DIM}); "
              "q = np.load(sys.argv[2]); print(len(i), i.search(q, 1)[0][0][0])")
     np.save(tmp_path / "q.npy", vectors[41:42])

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from assistant.errors import KnowledgeBaseError
-from indexes import FaissDenseIndex
+from assistant.core.errors import KnowledgeBaseError
+from assistant.indexes import FaissDenseIndex
 
 
 def _unit(rows):

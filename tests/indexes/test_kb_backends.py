@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import KnowledgeBaseError
-from assistant.kb import KnowledgeBase
-from assistant.retrieval import HybridRetriever
-from assistant.settings import Settings
-from assistant.types import Document, SearchFilter
+from assistant.core.errors import KnowledgeBaseError
+from assistant.core.settings import Settings
+from assistant.core.types import Document, SearchFilter
+from assistant.ingest.kb import KnowledgeBase
+from assistant.retrieval.retriever import HybridRetriever
 
 DOCS = [
     Document(id="asthma", title="Asthma", domain="healthcare", text="Inhaled corticosteroids reduce airway inflammation in asthma."),

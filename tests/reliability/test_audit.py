@@ -9,8 +9,15 @@ import sys
 
 import pytest
 
+from assistant.core.types import (
+    Answer,
+    Chunk,
+    Citation,
+    Hit,
+    QuarantinedHit,
+    SentenceCheck,
+)
 from assistant.reliability.audit import SCHEMA_VERSION, AuditError, AuditLog
-from assistant.types import Answer, Chunk, Citation, Hit, QuarantinedHit, SentenceCheck
 
 
 def _hit(i):

@@ -1,9 +1,9 @@
 import pytest
 
+from assistant.core.settings import ReliabilityConfig
+from assistant.core.types import Chunk, Hit
 from assistant.reliability import AnswerChecker, SupportScorer
 from assistant.reliability.checks import NOT_FOUND
-from assistant.settings import ReliabilityConfig
-from assistant.types import Chunk, Hit
 
 HITS = [
     Hit(Chunk("a#0", "a", "Invoices are payable within 45 days of receipt. Late payments accrue interest.", 0, 80,

@@ -2,7 +2,11 @@
 
 import pytest
 
-from assistant.reliability.citations import citation_scores, irrelevant_citations, sentence_recall
+from assistant.reliability.citations import (
+    citation_scores,
+    irrelevant_citations,
+    sentence_recall,
+)
 
 T = 0.5
 

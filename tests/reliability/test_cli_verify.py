@@ -3,7 +3,7 @@ file:line on stderr and exit code 1 after the good lines were answered."""
 
 import json
 
-from assistant.cli import main
+from assistant.cli.main import main
 
 EVIDENCE = "Adults usually take 500 mg of amoxicillin three times a day for 7 days."
 

@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.kb import KnowledgeBase
+from assistant.core.serialize import answer_to_dict
+from assistant.core.settings import Settings
+from assistant.core.types import Chunk, Document, Hit, SentenceCheck
+from assistant.ingest.kb import KnowledgeBase
 from assistant.pipeline import Assistant
-from assistant.reliability.conflicts import ConflictFinder, asked_dimensions, disagreement, takes_a_side
+from assistant.reliability.conflicts import (
+    ConflictFinder,
+    asked_dimensions,
+    disagreement,
+    takes_a_side,
+)
 from assistant.reliability.values import extract
-from assistant.serialize import answer_to_dict
-from assistant.settings import Settings
-from assistant.types import Chunk, Document, Hit, SentenceCheck
+from tests.conftest import Canned
 
 LEAFLET = ("Metformin\n\nThe usual starting dose of metformin is 500 mg once or twice daily with meals. "
            "Metformin must not be used when eGFR is below 30.")
@@ -114,20 +120,6 @@ def test_demo_corpus_questions_find_no_disagreement(demo_kb, demo_questions):
     for q in demo_questions:
         context = a.context(a.retriever.search(q["question"]))  # no planted passages here: nothing to screen
         assert context is None or a.conflicts.find(q["question"], context) is None, q["question"]
-
-
-class Canned:
-    """A user's own generator that always writes the same text (to control what the checks see)."""
-
-    name = "canned"
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def warm_up(self) -> None: ...
-
-    def generate(self, question, hits) -> str:
-        return self.text
 
 
 @pytest.fixture

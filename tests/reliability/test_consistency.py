@@ -2,10 +2,10 @@
 
 import pytest
 
-from assistant.generator import TransformersGenerator
+from assistant.core.settings import GeneratorConfig
+from assistant.core.types import Chunk, Hit
+from assistant.generation.generator import TransformersGenerator
 from assistant.reliability.consistency import SelfConsistency
-from assistant.settings import GeneratorConfig
-from assistant.types import Chunk, Hit
 
 
 def test_agreement_counts_samples_that_say_the_same(embedder):

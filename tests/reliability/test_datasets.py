@@ -4,8 +4,14 @@ import json
 
 import pytest
 
-from assistant.reliability.datasets import LABELS, load_contractnli, load_healthver, load_medquad_answers, split_groups
-from assistant.errors import AssistantError
+from assistant.core.errors import AssistantError
+from assistant.reliability.datasets import (
+    LABELS,
+    load_contractnli,
+    load_healthver,
+    load_medquad_answers,
+    split_groups,
+)
 from tests.conftest import shared_data
 
 pytestmark = pytest.mark.shared_data

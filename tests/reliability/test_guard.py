@@ -2,10 +2,10 @@
 
 import pytest
 
-from assistant.errors import ConfigError
+from assistant.core.errors import ConfigError
+from assistant.core.settings import DEFAULT_NOTICES, ReliabilityConfig, Settings
+from assistant.core.types import Answer, Chunk, Citation, Hit, SentenceCheck
 from assistant.reliability.guard import OutputGuard
-from assistant.settings import DEFAULT_NOTICES, ReliabilityConfig, Settings
-from assistant.types import Answer, Chunk, Citation, Hit, SentenceCheck
 
 CASES = [  # answer sentence, what must not be shown, placeholder expected
     ("Jane Doe, MRN: 4471823, was seen on 3 May [1].", "4471823", "[MRN]"),

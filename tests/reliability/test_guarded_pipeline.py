@@ -4,17 +4,15 @@ weak answer is escalated to a larger model behind a real local OpenAI-compatible
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
-from assistant.kb import KnowledgeBase
+from assistant.core.serialize import answer_to_dict
+from assistant.core.settings import DEFAULT_NOTICES, Settings
+from assistant.core.types import ABSTAIN_NO_PASSAGE, ABSTAIN_UNVERIFIED, Document
+from assistant.ingest.kb import KnowledgeBase
 from assistant.pipeline import Assistant
 from assistant.reliability.audit import AuditLog
-from assistant.retrieval import HybridRetriever
-from assistant.serialize import answer_to_dict
-from assistant.settings import DEFAULT_NOTICES, Settings
-from assistant.types import ABSTAIN_NO_PASSAGE, ABSTAIN_UNVERIFIED, Document
+from assistant.retrieval.retriever import HybridRetriever
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
@@ -150,9 +148,9 @@ def test_each_answer_is_audited_with_its_outcome(tmp_path, embedder, assistant):
 
 @pytest.fixture(scope="module")
 def model_server(http_server):
-    from apps.model_server import LocalChatModel, create_app
-    from assistant.generator import TransformersGenerator
-    from assistant.settings import GeneratorConfig
+    from assistant.apps.model_server import LocalChatModel, create_app
+    from assistant.core.settings import GeneratorConfig
+    from assistant.generation.generator import TransformersGenerator
 
     generator = TransformersGenerator(GeneratorConfig())
     generator.warm_up()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.errors import ModelNotFoundError
+from assistant.core.errors import ModelNotFoundError
 from assistant.reliability.signals import CrossEncoderScorer, GeneratorJudge
 
 EVIDENCE = "Adults usually take 500 mg of amoxicillin three times a day for 7 days."

@@ -5,8 +5,13 @@ import random
 import pytest
 
 from assistant.reliability.perturb import change_number, swap_entity, toggle_negation
-from assistant.reliability.signals import (entities, entity_missing, negated, numbers_consistent,
-                                           quantifier_mismatch)
+from assistant.reliability.signals import (
+    entities,
+    entity_missing,
+    negated,
+    numbers_consistent,
+    quantifier_mismatch,
+)
 
 
 @pytest.mark.parametrize("claim, sentence, expected", [

@@ -6,10 +6,10 @@ import json
 import numpy as np
 import pytest
 
+from assistant.core.settings import Settings, VerifierConfig
 from assistant.reliability.datasets import SUPPORTED
 from assistant.reliability.signals import Features
 from assistant.reliability.verifier import CALIBRATION, Verifier, load_calibrations
-from assistant.settings import Settings, VerifierConfig
 
 MEDICAL = ("Inhaled corticosteroids are the main long-term controller medicine for reducing airway inflammation "
            "in asthma. Short-acting bronchodilators such as albuterol give quick relief during symptoms. "
@@ -99,7 +99,7 @@ def test_calibration_file_loads_and_applies_with_numpy():
 def test_calibration_missing_or_malformed_says_how_to_fix(tmp_path, settings, embedder):
     from dataclasses import replace
 
-    from assistant.errors import AssistantError
+    from assistant.core.errors import AssistantError
 
     with pytest.raises(AssistantError, match="verifier calibrate"):
         Verifier(settings, embedder=embedder, calibration=tmp_path / "absent.json").warm_up()

@@ -1,0 +1,221 @@
+"""The assistant's HTTP API, added to the FastAPI app that also serves the page (assistant/apps/server.py):
+`POST /v1/chat/completions` (OpenAI's wire format; the cited, verified answer in an extra `assistant`
+field), `POST /v1/search`, `GET /v1/models`, and the documents routes of assistant/apps/api_documents.py.
+
+With a users file every call needs `Authorization: Bearer <API key>` and runs under the key owner's
+groups: a passage outside them never reaches a hit, an answer, a citation or a document list. Without
+one the API is a local tool: no key, no ACL (bind it to loopback only).
+
+Answers go through one bounded queue (assistant/apps/gate.py), shared by every API caller; the generator's own
+lock makes the page's queue and the API take turns on the one model."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import AsyncIterator
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from assistant.apps.api_caller import ERRORS, Caller, http_error
+from assistant.apps.api_models import (
+    AssistantChatRequest,
+    ChatCompletionOut,
+    Filters,
+    ModelList,
+    SearchOut,
+    SearchRequest,
+)
+from assistant.apps.gate import Busy, Gate
+from assistant.apps.limits import ApiLimits, BodyLimit
+from assistant.apps.openai_wire import (
+    completion,
+    error_body,
+    error_event,
+    events,
+    install_error_handlers,
+    new_id,
+    role_event,
+)
+from assistant.core.errors import AssistantError
+from assistant.core.serialize import answer_to_dict, hit_to_dict
+from assistant.core.text import sentence_spans
+from assistant.core.types import AUTO, BASE, Answer, SearchFilter
+from assistant.core.users import UserError, UserStore
+from assistant.followup import question_from_turns
+from assistant.pipeline import MAX_QUESTION_CHARS, Assistant
+
+SERVED_MODEL = "domain-assistant"  # the configured default adapter; "auto", "base" and adapters by name
+KEEPALIVE_S = 10.0  # an SSE comment while a streamed request waits, so proxies keep the connection open
+
+
+def search_filter(filters: Filters | None) -> SearchFilter | None:
+    if filters is None:
+        return None
+    return SearchFilter(domains=tuple(filters.domains), sources=tuple(filters.sources),
+                        doc_types=tuple(filters.doc_types), doc_ids=tuple(filters.doc_ids),
+                        date_from=filters.since, date_to=filters.until)
+
+
+def add_api(app, assistant: Assistant, users: UserStore | None = None, limits: ApiLimits = ApiLimits()) -> Gate:
+    """Adds the /v1 routes, their error bodies and limits to `app`; returns the answer queue."""
+    from assistant.apps.api_documents import add_document_routes
+
+    gate = Gate(limits.queue, limits.queue_wait_s)
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, limits=limits)
+    bearer = HTTPBearer(auto_error=False, description="an API key from `assistant users --file F key NAME`")
+
+    @app.exception_handler(Busy)
+    async def busy(request: Request, exc: Busy):
+        return JSONResponse(error_body(str(exc), "server_overloaded", "queue_full"), status_code=503,
+                            headers={"Retry-After": str(exc.retry_after)})
+
+    def caller(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+        if users is None:
+            return Caller(None)
+        if credentials is None:
+            raise http_error(401, "expected an API key as `Authorization: Bearer <key>`, found none; ask an admin "
+                                  "for one (`assistant users --file USERS key NAME`)", "missing_api_key")
+        try:
+            user = users.by_api_key(credentials.credentials)
+        except UserError as exc:
+            raise http_error(503, f"the server cannot read its users file: {exc}", "users_file_unreadable") from None
+        if user is None:
+            raise http_error(401, "the API key is not known to this server; expected a key made by "
+                                  "`assistant users key NAME` (keys are shown once: make a new one if lost)",
+                             "invalid_api_key")
+        return Caller(user)
+
+    def model_names() -> list[str]:
+        return [SERVED_MODEL, AUTO, BASE, *assistant.adapter_choices()]
+
+    @app.get("/v1/models", response_model=ModelList, responses=ERRORS, tags=["chat"])
+    def models(who: Caller = Depends(caller)) -> dict:
+        return {"object": "list", "data": [{"id": name} for name in model_names()]}
+
+    def adapter_for(model: str) -> str | None:
+        if model in (SERVED_MODEL, assistant.settings.generator.model):
+            return None  # the configured default
+        if model in model_names():
+            return model
+        raise http_error(404, f"model {model!r} is not served here; expected one of {', '.join(model_names())} "
+                              "(GET /v1/models lists them)", "model_not_found", "model")
+
+    def question_of(request: AssistantChatRequest) -> str:
+        if request.messages[-1].role != "user":
+            raise http_error(422, f"the last message must be the user's question, found role "
+                                  f"{request.messages[-1].role!r}", "invalid_value", "messages")
+        if not request.messages[-1].text.strip():  # else the previous question would be answered again
+            raise http_error(422, "the last user message is blank; expected the question to answer",
+                             "invalid_value", f"messages.{len(request.messages) - 1}.content")
+        turns = [m.text for m in request.messages if m.role == "user"]
+        question = question_from_turns(turns) if any(t.strip() for t in turns) else ""
+        if not question.strip() or len(question) > MAX_QUESTION_CHARS:
+            raise http_error(422, f"the question must have 1 to {MAX_QUESTION_CHARS} characters (with a follow-up's "
+                                  f"context), found {len(question.strip())}; shorten it", "invalid_value", "messages")
+        return question
+
+    def answer(question: str, filters: SearchFilter | None, adapter: str | None, who: Caller) -> Answer:
+        try:
+            return assistant.ask(question, filters=filters, adapter=adapter, user=who.name)
+        except AssistantError as exc:
+            raise http_error(422, str(exc), "invalid_request") from None
+
+    @app.post("/v1/chat/completions", response_model=ChatCompletionOut, responses=ERRORS, tags=["chat"])
+    async def chat(request: AssistantChatRequest, who: Caller = Depends(caller)):
+        adapter = adapter_for(request.model)
+        question = question_of(request)
+        filters = who.filters(search_filter(request.filters))
+        ident, created = new_id()
+        if request.stream:
+            gate.admit()  # a full queue is refused with a status code, before the stream starts
+            job = lambda: gate.run(answer, question, filters, adapter, who)  # noqa: E731 - started in the stream
+            return StreamingResponse(_stream(job, ident, created, request.model, question),
+                                     media_type="text/event-stream")
+        result = await gate.run(answer, question, filters, adapter, who)
+        return completion(ident, created, request.model, result.text, assistant=answer_extra(result, question))
+
+    @app.post("/v1/search", response_model=SearchOut, responses=ERRORS, tags=["knowledge base"])
+    def search(request: SearchRequest, who: Caller = Depends(caller)) -> dict:
+        if request.k > limits.max_k:
+            raise http_error(422, f"k may be at most {limits.max_k}, found {request.k}", "invalid_value", "k")
+        try:
+            hits = assistant.search(request.query, request.k, who.filters(search_filter(request.filters)))
+        except AssistantError as exc:
+            raise http_error(422, str(exc), "invalid_request") from None
+        return {"hits": [hit_to_dict(h) for h in hits]}
+
+    @app.get("/health", tags=["server"])
+    def health(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> dict:
+        """Up, and how much the caller may search: without a key (with a users file) public documents only."""
+        if users is None:
+            filters = None
+        elif credentials is None:
+            filters = SearchFilter(groups=())
+        else:
+            filters = caller(credentials).filters()
+        documents, chunks = assistant.kb.catalog.counts(filters)
+        return {"status": "ok", "documents": documents, "chunks": chunks}
+
+    add_document_routes(app, assistant, caller, limits)
+    add_unknown_routes(app)
+    return gate
+
+
+def add_unknown_routes(app, prefix: str = "/v1") -> None:
+    """Any other path under `prefix` answers in the API's error shape (404, or 405 with Allow for a known
+    path and another method) instead of falling through to the page."""
+    from starlette.routing import Match
+
+    @app.api_route(prefix + "/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+                   include_in_schema=False)
+    def unknown(request: Request, rest: str):
+        allowed = sorted({m for route in app.routes if getattr(route, "endpoint", None) is not unknown
+                          and route.matches(request.scope)[0] == Match.PARTIAL for m in getattr(route, "methods", ()) or ()})
+        if allowed:
+            raise http_error(405, f"{request.method} {request.url.path}: expected one of {', '.join(allowed)}",
+                             "method_not_allowed", headers={"Allow": ", ".join(allowed)})
+        raise http_error(404, f"no route {request.method} {request.url.path}; the API's routes are listed at "
+                              "/docs and /openapi.json", "unknown_route")
+
+
+def answer_extra(answer: Answer, question: str) -> dict:
+    return {"question": question, **answer_to_dict(answer)}
+
+
+def sentence_pieces(text: str) -> list[str]:
+    """The answer in sentence-sized pieces (the project's splitter: abbreviations and decimals do not end
+    one) that join back to exactly `text`."""
+    bounds = [0, *(end for _, end in sentence_spans(text)[:-1]), len(text)]
+    return [text[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
+async def _stream(job, ident: str, created: int, model: str, question: str) -> AsyncIterator[str]:
+    """The role at once, keep-alive comments while waiting for the verified answer, then its sentences
+    and a last chunk carrying the `assistant` field. Sentences are sent only once checked: nothing
+    unverified is ever shown, so the stream paces by sentence, not by token."""
+    yield role_event(ident, created, model)
+    task = asyncio.ensure_future(job())
+    try:
+        while not task.done():
+            done, _ = await asyncio.wait({task}, timeout=KEEPALIVE_S)
+            if not done:
+                yield ": waiting for the answer\n\n"
+        try:
+            result = task.result()
+        except Busy as exc:
+            yield error_event(str(exc), "server_overloaded", "queue_full")
+            return
+        except Exception as exc:  # noqa: BLE001 - the status is sent already; the client raises this event
+            detail = getattr(exc, "detail", None)
+            yield error_event(detail["message"] if isinstance(detail, dict) else f"answering failed: {exc}",
+                              "invalid_request_error" if detail else "server_error")
+            return
+        for event in events(sentence_pieces(result.text), ident, created, model,
+                            {"assistant": answer_extra(result, question)}, role=False):
+            yield event
+    finally:
+        if not task.done():
+            task.cancel()  # the client went away: leave the queue (a running answer finishes in its thread)

@@ -1,0 +1,1 @@
+"""The bottom layer every stage builds on: core types (Document, Chunk, Hit, Answer, SearchFilter), errors, settings, text utilities, users and their access rules, model lookup, JSON shapes. Imports nothing else of the project."""

@@ -14,7 +14,6 @@ from assistant.core.errors import AssistantError
 from assistant.core.types import (
     ABSTAIN_NO_PASSAGE,
     ABSTAIN_UNVERIFIED,
-    AUTO,
     BASE,
     SHOWN_VERDICTS,
     Answer,
@@ -56,6 +55,9 @@ class Assistant:
         self.kb = kb
         self.settings = kb.settings
         self.retriever = HybridRetriever(kb, self.settings.retrieval)
+        if generator is not None and not isinstance(generator, Generator):
+            raise TypeError(f"generator: expected a subclass of assistant.core.types.Generator (it declares every "
+                            f"optional capability with a default), found {type(generator).__name__}")
         self.generator = generator or make_generator(self.settings.generator)
         config = self.settings.reliability
         # The calibrated verifier (assistant/reliability/calibration.json) scores every sentence.
@@ -91,8 +93,7 @@ class Assistant:
 
     def adapter_choices(self) -> list[str]:
         """Adapter names a request may name besides "auto" and "base" (empty: the generator has one model)."""
-        choices = getattr(self.generator, "adapter_choices", None)
-        return choices() if choices else []
+        return self.generator.adapter_choices()
 
     def ask(self, question: str, filters: SearchFilter | None = None, adapter: str | None = None,
             user: str | None = None, on_event: Listener | None = None) -> Answer:
@@ -164,7 +165,7 @@ class Assistant:
         t = time.perf_counter()
         result = self.checker.check(question, raw, hits)
         timings["check"] = time.perf_counter() - t
-        model, escalated = _name(self.generator), False
+        model, escalated = self.generator.display_name(), False
         if self.escalator is not None and self.escalator.wanted(result):
             t = time.perf_counter()
             outcome = self.escalator.escalate(question, hits, self.checker, result)
@@ -186,24 +187,17 @@ class Assistant:
 
     def _generate(self, question: str, hits: list[Hit], adapter: str | None,
                   on_event: Listener | None = None) -> tuple[str | None, str]:
-        resolve = getattr(self.generator, "resolve_adapter", None)
-        if resolve is None:  # a user's own Generator without adapters
-            if adapter not in (None, AUTO, BASE):
-                raise AssistantError(f"adapter {adapter!r}: expected none, this generator "
-                                     f"({type(self.generator).__name__}) has no adapters")
-            return None, self.generator.generate(question, hits)
-        chosen = resolve(adapter, hits)  # validates the request even where there is nothing to choose
+        chosen = self.generator.resolve_adapter(adapter, hits)  # validates the request even with one model
         name = None if chosen == BASE else chosen
+        # a generator with one model takes generate(question, hits), as the Generator contract says
         kwargs = {"adapter": chosen} if self.adapter_choices() else {}
-        streaming = getattr(self.generator, "generate_stream", None)
-        if on_event is not None and streaming is not None:
-            pieces = []
-            for piece in streaming(question, hits, **kwargs):
-                pieces.append(piece)
-                on_event(EVENT_TEXT, piece)
-            return name, "".join(pieces).strip()
-        # one model: plain generate(question, hits), as any Generator has
-        return name, self.generator.generate(question, hits, **kwargs)
+        if on_event is None:
+            return name, self.generator.generate(question, hits, **kwargs)
+        pieces = []
+        for piece in self.generator.generate_stream(question, hits, **kwargs):
+            pieces.append(piece)
+            on_event(EVENT_TEXT, piece)
+        return name, "".join(pieces).strip()
 
 
 def _disagreement(question: str, conflict: Conflict, hits: list[Hit], timings: dict[str, float],
@@ -221,10 +215,6 @@ def _audit_log(kb_path: str | Path, config) -> AuditLog | None:
 def audit_path(kb_path: str | Path, configured: str = "") -> Path:
     """Where a KB's audit log lives: `[reliability] audit_path`, else audit.sqlite in the KB directory."""
     return Path(configured).expanduser() if configured else Path(kb_path) / DEFAULT_NAME
-
-
-def _name(generator: Generator) -> str:
-    return str(getattr(generator, "name", "") or type(generator).__name__)
 
 
 def _clean(question: str) -> str:

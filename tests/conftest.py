@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.core.settings import Settings
+from assistant.core.types import Generator
 from assistant.demo import QUESTIONS, ensure_demo_kb
 from assistant.embedding.embedder import Embedder
 from assistant.ingest.kb import KnowledgeBase
@@ -108,7 +109,7 @@ def http_server():
         thread.join(timeout=10)
 
 
-class Canned:
+class Canned(Generator):
     """A user's own generator that always writes the same text (to control what the checks see)."""
 
     name = "canned"

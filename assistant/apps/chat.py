@@ -132,5 +132,5 @@ class ChatTab:
 
 
 def _default_adapter(assistant) -> str:
-    default = getattr(assistant.generator, "default", None)
+    default = assistant.generator.default_adapter
     return default if default in assistant.adapter_choices() or default == "base" else "auto"

@@ -34,10 +34,10 @@ class LocalChatModel:
         self.base = generator.config.model
 
     def served_models(self) -> list[str]:
-        return [self.base, *sorted(getattr(self.generator, "adapters", {}))]
+        return [self.base, *self.generator.adapter_choices()]
 
     def _adapter(self, model: str) -> dict:
-        if not hasattr(self.generator, "adapters"):  # a plain TransformersGenerator takes no adapter argument
+        if not self.generator.adapter_choices():  # one model: its complete/stream take no adapter argument
             return {}
         return {"adapter": None if model == self.base else model}
 

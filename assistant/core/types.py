@@ -192,31 +192,53 @@ class Chunker(Protocol):
     def chunk(self, document: Document) -> list[Chunk]: ...
 
 
-@runtime_checkable
-class DenseIndex(Protocol):
-    """Vectors keyed by integer chunk keys."""
-
-    dimension: int
-
-    def add(self, keys: Sequence[int], vectors: Any) -> None: ...
-    def remove(self, keys: Sequence[int]) -> None: ...
-    def search(self, vectors: Any, k: int) -> list[list[tuple[int, float]]]: ...
-    def keys(self) -> set[int]: ...
-    def save(self) -> None: ...
-
-
-@runtime_checkable
-class Generator(Protocol):
-    """Turns a question and its hits into answer text with `[n]` markers (n = 1-based hit position).
-    Generators with LoRA adapters also take `generate(..., adapter=NAME)` and offer
-    `resolve_adapter(requested, hits)` and `adapter_choices()`; the pipeline uses them when present."""
-
-    def warm_up(self) -> None: ...
-    def generate(self, question: str, hits: Sequence[Hit]) -> str: ...
-
-
 # Request-level adapter choices besides a name: the domain's adapter, or the plain base model.
 AUTO = "auto"
-
-
 BASE = "base"
+
+
+class Generator:
+    """Turns a question and its hits into answer text with `[n]` markers (n = 1-based hit position).
+
+    Subclass it and write `generate`; every other capability has a working default here, so the
+    pipeline, the page, self-consistency and the model server call them without probing for methods:
+    a generator without adapters answers every request with its one model (`resolve_adapter` gives
+    BASE and refuses a named adapter), `generate_stream` yields the whole text as one piece, and
+    `can_sample` is False (self-consistency then refuses to start). `generate` receives `adapter=` only
+    from a generator whose `adapter_choices()` is not empty."""
+
+    name: str = ""  # shown as Answer.model; empty: the class name
+    default_adapter: str | None = None  # the choice a request without one gets ("auto", "base", a name)
+    can_sample: bool = False  # whether `sample` draws answers (self-consistency needs it)
+
+    def warm_up(self) -> None:
+        """Loads what `generate` needs (once; a cheap constructor leaves it to here or the first call)."""
+
+    def generate(self, question: str, hits: Sequence[Hit], adapter: str | None = None) -> str:
+        raise NotImplementedError(f"{type(self).__name__}.generate: a Generator must write generate(question, hits)")
+
+    def generate_stream(self, question: str, hits: Sequence[Hit], adapter: str | None = None) -> Iterator[str]:
+        """`generate`'s text in pieces as it is produced; by default one piece, when it is done."""
+        yield self.generate(question, hits, **({"adapter": adapter} if self.adapter_choices() else {}))
+
+    def adapter_choices(self) -> list[str]:
+        """Adapter names a request may pick besides AUTO and BASE (empty: one model)."""
+        return []
+
+    def resolve_adapter(self, requested: str | None, hits: Sequence[Hit]) -> str:
+        """The adapter that will answer `requested` (None: the default) for these hits, or BASE."""
+        if requested not in (None, AUTO, BASE):
+            from .errors import AssistantError
+
+            raise AssistantError(f"adapter {requested!r}: expected none, this generator ({type(self).__name__}) "
+                                 "has no adapters")
+        return BASE
+
+    def sample(self, messages: list[dict[str, str]], n: int, temperature: float = 0.7, seed: int = 0,
+               max_new_tokens: int | None = None, adapter: str | None = None) -> list[str]:
+        """n answers drawn at `temperature` for self-consistency (only where `can_sample`)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot sample answers; turn [reliability] "
+                                  "self_consistency off for it")
+
+    def display_name(self) -> str:
+        return str(self.name or type(self).__name__)

@@ -16,11 +16,13 @@ from assistant.core.models import (
     quiet_transformers,
 )
 from assistant.core.settings import GeneratorConfig
-from assistant.core.types import AUTO, BASE, Hit
+from assistant.core.types import AUTO, BASE, Generator, Hit
 from assistant.generation.prompting import build_messages, plain_prompt
 
 
-class TransformersGenerator:
+class TransformersGenerator(Generator):
+    can_sample = True  # sample(): n seeded answers in one batched generate
+
     def __init__(self, config: GeneratorConfig | None = None) -> None:
         self.config = config or GeneratorConfig()
         self._model = None

@@ -12,7 +12,7 @@ from typing import Any, Iterator, Sequence
 
 from assistant.core.errors import AssistantError, ModelNotFoundError
 from assistant.core.settings import GeneratorConfig
-from assistant.core.types import AUTO, BASE, Hit
+from assistant.core.types import AUTO, BASE, Generator, Hit
 from assistant.generation.prompting import build_messages
 
 
@@ -20,7 +20,7 @@ class RemoteGeneratorError(AssistantError):
     """The chat-completions server could not be reached or answered something unusable."""
 
 
-class OpenAICompatibleGenerator:
+class OpenAICompatibleGenerator(Generator):
     """`[generator] backend = "openai"`: `base_url` (e.g. http://gpu-box:8000/v1), the model name from
     `adapter` (a served LoRA adapter) or `remote_model`, the API key from the environment variable named
     by `api_key_env` (many self-hosted servers accept any key)."""

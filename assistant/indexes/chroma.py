@@ -141,9 +141,6 @@ class ChromaIndex:
         for start in range(0, len(ids), self._batch):
             self._collection.delete(ids=ids[start:start + self._batch])
 
-    add = upsert
-    remove = delete
-
     def save(self) -> None:
         """Chroma persists every write itself (embedded: its own WAL under the KB; server: the server's)."""
 

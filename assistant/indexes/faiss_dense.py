@@ -233,9 +233,6 @@ class FaissDenseIndex:
                 labels[pos] = -1
                 self._dead += 1
 
-    add = upsert  # the names kb.py and retrieval.py have always used
-    remove = delete
-
     def _positions(self) -> dict[int, int]:
         if self._pos is None:
             labels = self._labels()

@@ -167,8 +167,8 @@ class KnowledgeBase:
         missing, extra = sorted(catalog_keys - dense_keys), sorted(dense_keys - catalog_keys)
         # Chroma writes straight to its shared store: only the writer (holding the lock) may repair it.
         if (missing or extra) and (save or self.manifest.get("index", FAISS_DESCRIPTOR)["backend"] == "faiss"):
-            self.dense.remove(extra)
-            self.dense.add(missing, self.catalog.embeddings(missing, self.dense.dimension))
+            self.dense.delete(extra)
+            self.dense.upsert(missing, self.catalog.embeddings(missing, self.dense.dimension))
             if save:
                 self.dense.save()
         self._reconciled = True
@@ -273,8 +273,8 @@ class KnowledgeBase:
             except (TypeError, ValueError) as exc:  # metadata that will not store; its transaction rolled back
                 report.errors.append(error_entry(doc.source or doc.id, exc))
                 continue
-            self.dense.remove(removed)
-            self.dense.add(added, vecs)
+            self.dense.delete(removed)
+            self.dense.upsert(added, vecs)
             report.chunks_added += len(added)
             if existed:
                 report.documents_updated += 1
@@ -349,14 +349,14 @@ class KnowledgeBase:
                     and not source.exists():
                 gone.append(record.id)
         for doc_id in gone:
-            self.dense.remove(self.catalog.delete_document(doc_id))
+            self.dense.delete(self.catalog.delete_document(doc_id))
         return len(gone)
 
     def delete_document(self, doc_id: str) -> bool:
         with self.lock, self._write_lock():
             self.reconcile()
             existed = self.catalog.content_hash(doc_id) is not None
-            self.dense.remove(self.catalog.delete_document(doc_id))
+            self.dense.delete(self.catalog.delete_document(doc_id))
             self.dense.save()
             return existed
 

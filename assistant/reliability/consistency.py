@@ -29,7 +29,7 @@ class Consistency:
 class SelfConsistency:
     def __init__(self, generator, embedder: Embedder, samples: int = 4, temperature: float = 0.7,
                  min_similarity: float = 0.8, max_source_chars: int = 600) -> None:
-        if not hasattr(generator, "sample"):
+        if not generator.can_sample:
             raise TypeError(f"self-consistency: expected a generator with sample(messages, n, ...), found "
                             f"{type(generator).__name__}; turn [reliability] self_consistency off for it")
         self.generator, self.embedder = generator, embedder

@@ -12,10 +12,10 @@ def _unit(rows):
 
 def test_add_search_remove_save_reload(tmp_path):
     index = FaissDenseIndex(tmp_path / "d.faiss", 3)
-    index.add([10, 20, 30], _unit([[1, 0, 0], [0, 1, 0], [0, 0, 1]]))
+    index.upsert([10, 20, 30], _unit([[1, 0, 0], [0, 1, 0], [0, 0, 1]]))
     (hits,) = index.search(_unit([[0.9, 0.1, 0]]), 2)
     assert [k for k, _ in hits] == [10, 20] and hits[0][1] > hits[1][1]
-    index.remove([10])
+    index.delete([10])
     index.save()
     again = FaissDenseIndex(tmp_path / "d.faiss", 3)
     assert again.keys() == {20, 30} and len(again) == 2
@@ -24,7 +24,7 @@ def test_add_search_remove_save_reload(tmp_path):
 
 def test_dimension_mismatch_and_corrupt_file(tmp_path):
     index = FaissDenseIndex(tmp_path / "d.faiss", 3)
-    index.add([1], _unit([[1, 0, 0]]))
+    index.upsert([1], _unit([[1, 0, 0]]))
     index.save()
     with pytest.raises(KnowledgeBaseError, match="dimension 3, expected 4"):
         len(FaissDenseIndex(tmp_path / "d.faiss", 4))

@@ -6,6 +6,7 @@ from assistant.core.settings import GeneratorConfig
 from assistant.core.types import Chunk, Hit
 from assistant.generation.generator import TransformersGenerator
 from assistant.reliability.consistency import SelfConsistency
+from tests.conftest import Canned
 
 
 def test_agreement_counts_samples_that_say_the_same(embedder):
@@ -24,7 +25,7 @@ def test_agreement_counts_samples_that_say_the_same(embedder):
 
 def test_a_generator_without_sampling_is_refused(embedder):
     with pytest.raises(TypeError, match="self_consistency off"):
-        SelfConsistency(object(), embedder)
+        SelfConsistency(Canned("x"), embedder)  # a Generator whose can_sample is False
 
 
 @pytest.mark.slow

@@ -8,12 +8,17 @@ import pytest
 
 from assistant.core.serialize import answer_to_dict
 from assistant.core.settings import DEFAULT_NOTICES, Settings
-from assistant.core.types import ABSTAIN_NO_PASSAGE, ABSTAIN_UNVERIFIED, Document
+from assistant.core.types import (
+    ABSTAIN_NO_PASSAGE,
+    ABSTAIN_UNVERIFIED,
+    Document,
+    Generator,
+)
 from assistant.ingest.kb import KnowledgeBase
 from assistant.pipeline import Assistant
 from assistant.reliability.audit import AuditLog
 from assistant.retrieval.retriever import HybridRetriever
-from tests.conftest import free_port
+from tests.conftest import Canned, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +51,7 @@ PLANTED = [
 ]
 
 
-class Recording:
+class Recording(Generator):
     """The real generator, recording which passages it was shown."""
 
     def __init__(self, inner) -> None:
@@ -60,18 +65,6 @@ class Recording:
     def generate(self, question, hits):
         self.seen.append({h.chunk.doc_id for h in hits})
         return self.inner.generate(question, hits)
-
-
-class Canned:
-    """A user's own generator that always writes the same text (to control what the checks see)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def warm_up(self) -> None: ...
-
-    def generate(self, question, hits) -> str:
-        return self.text
 
 
 def _kb(path, embedder, docs, redaction="auto", **reliability) -> KnowledgeBase:

@@ -41,7 +41,7 @@ class AdapterGenerator(TransformersGenerator):
         if default not in (None, AUTO, BASE) and default not in self.adapters:
             raise ModelNotFoundError(f"default adapter {default!r}: expected one of the loaded adapters "
                                      f"{sorted(self.adapters)}, '{AUTO}' or '{BASE}'; add it to [generator] adapters")
-        self.default = default
+        self.default_adapter = default
         self.base_loads = 0  # how many times base weights were read: stays 1 however many requests run
         # Held across set_adapter + generation: two requests for different adapters must not interleave.
         self._switch = threading.RLock()
@@ -131,7 +131,7 @@ class AdapterGenerator(TransformersGenerator):
     def resolve_adapter(self, requested: str | None, hits: Sequence[Hit]) -> str:
         """The adapter name that will answer, or BASE: the request's choice, else the default; AUTO
         resolves by the domain of the hits."""
-        choice = self.default if requested is None else requested
+        choice = self.default_adapter if requested is None else requested
         if choice == AUTO:
             choice = self.pick(hits)
         if choice in (None, BASE):

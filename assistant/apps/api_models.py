@@ -89,6 +89,7 @@ class SentenceOut(BaseModel):
     support: float
     verdict: Literal["supported", "repaired", "unsupported", "removed"]
     note: str
+    evidence: list[str] = Field(default_factory=list, description="per citation, the passage sentence that backs it")
 
 
 class AnswerOut(BaseModel):

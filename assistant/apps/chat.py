@@ -14,7 +14,6 @@ import gradio as gr
 
 from assistant.apps.access import current_user
 from assistant.apps.conversation import Session, Turn, conversation_html, latest_sources
-from assistant.apps.evidence import extractor_of, supporting_sentences
 from assistant.apps.kb_manager import KBManager
 from assistant.apps.render import LEGEND
 from assistant.core.errors import AssistantError
@@ -102,7 +101,7 @@ class ChatTab:
                 raise gr.Error(str(error))
             raise error
         answer = result["answer"]
-        session.turns.append(Turn(question, asked, answer, supporting_sentences(answer, extractor_of(assistant))))
+        session.turns.append(Turn(question, asked, answer, answer.evidence_by_citation()))
         if topic != session.topic:  # a question of its own: what it is about is what follow-ups refer to
             session.topic, session.subject = topic, subject_of(question, answer)
         yield conversation_html(session.turns), latest_sources(session.turns), session, "", ""

@@ -101,7 +101,7 @@ def answer_html(answer: Answer, scope: str = "") -> str:
 
 
 def sources_html(answer: Answer, support: dict[int, list[str]] | None = None, scope: str = "") -> str:
-    """`support`: citation n → the passage sentences to highlight (assistant/apps/evidence.py)."""
+    """`support`: citation n → the passage sentences to highlight (`Answer.evidence_by_citation`: what the checker found)."""
     # Quarantined passages are shown, flagged with the reasons, so the user knows what was withheld.
     flagged = "".join(_source(f"{scope}quarantined-{i}", "⚠", q.hit.chunk, q.hit, q.reasons)
                       for i, q in enumerate(answer.quarantined, 1))

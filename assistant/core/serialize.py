@@ -19,7 +19,7 @@ def answer_to_dict(answer: Answer) -> dict:
         "citations": [{"n": c.n, "chunk_id": c.chunk.id, "doc_id": c.chunk.doc_id, "title": c.chunk.title,
                        "locator": c.chunk.locator.label(), "text": c.chunk.text} for c in answer.citations],
         "sentences": [{"text": s.text, "citations": list(s.citations), "support": s.support, "verdict": s.verdict,
-                       "note": s.note} for s in answer.sentences],
+                       "note": s.note, "evidence": list(s.evidence)} for s in answer.sentences],
         "closest": [hit_to_dict(h) for h in answer.closest],
         "timings": {k: round(v, 3) for k, v in answer.timings.items()},
         "adapter": answer.adapter,

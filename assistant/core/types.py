@@ -147,6 +147,9 @@ class SentenceCheck:
     support: float
     verdict: str  # VERDICT_SUPPORTED | VERDICT_REPAIRED | VERDICT_UNSUPPORTED | VERDICT_REMOVED
     note: str = ""  # e.g. "citation added by verifier", "quoted from source"
+    # Per citation, the passage sentence the verifier found backing this one (what the page highlights);
+    # empty unless the sentence is backed.
+    evidence: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,17 @@ class Answer:
     # self-consistency when measured
     checks: dict[str, float] = field(default_factory=dict)
     audit_id: int | None = None  # its record in the audit log, which feedback refers to
+
+    def evidence_by_citation(self) -> dict[int, list[str]]:
+        """Citation number → the passage sentences that back the shown sentences citing it (in order,
+        each once), as the checker recorded them."""
+        out: dict[int, list[str]] = {}
+        for sentence in self.sentences:
+            if sentence.verdict in BACKED_VERDICTS:
+                for n, evidence in zip(sentence.citations, sentence.evidence):
+                    if evidence and evidence not in out.setdefault(n, []):
+                        out[n].append(evidence)
+        return out
 
 
 @runtime_checkable

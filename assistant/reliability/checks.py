@@ -62,7 +62,8 @@ class AnswerChecker:
 
     def check(self, question: str, raw: str, hits: Sequence[Hit]) -> CheckResult:
         claims = _claims(raw, len(hits), question)
-        checked: list[tuple[str, tuple[int, ...], float, str, str]] = []  # text, hit indexes, support, verdict, note
+        # text, hit indexes, support, verdict, note, evidence (per hit index, the backing passage sentence)
+        checked: list[tuple[str, tuple[int, ...], float, str, str, tuple[str, ...]]] = []
         metrics: dict[str, float] = {}
         if claims:
             matrix = self.scorer.score_matrix([c for c, _ in claims], [h.chunk.text for h in hits], question)
@@ -86,19 +87,19 @@ class AnswerChecker:
                question: str, thr: float) -> tuple:
         good = tuple(i for i in cited if scores[i] >= thr)
         if good:
-            return claim, good, max(scores[i] for i in good), VERDICT_SUPPORTED, ""
+            return claim, good, max(scores[i] for i in good), VERDICT_SUPPORTED, "", tuple(evidence[i] for i in good)
         best = int(np.argmax(scores))
         if scores[best] >= thr:
             note = "citation corrected by verifier" if cited else "citation added by verifier"
-            return claim, (best,), scores[best], VERDICT_REPAIRED, note
+            return claim, (best,), scores[best], VERDICT_REPAIRED, note, (evidence[best],)
         support = max((scores[i] for i in cited), default=scores[best])
         if self.config.unsupported == "flag":
-            return claim, cited, support, VERDICT_UNSUPPORTED, "no source supports this sentence"
+            return claim, cited, support, VERDICT_UNSUPPORTED, "no source supports this sentence", ()
         if self.config.unsupported == "repair":
             replaced = self._replacement(claim, scores, evidence, question)
             if replaced:
                 return replaced
-        return claim, (), support, VERDICT_REMOVED, "removed: no source supports this sentence"
+        return claim, (), support, VERDICT_REMOVED, "removed: no source supports this sentence", ()
 
     def _replacement(self, claim: str, scores: list[float], evidence: list[str], question: str) -> tuple | None:
         """The best-aligned source sentence in place of the claim, when the two say nearly the same (a
@@ -110,7 +111,7 @@ class AnswerChecker:
         a, b = self.scorer.embedder.encode([claim, quote])
         if float(a @ b) < self.config.replace_min_similarity:
             return None
-        return quote, (best,), 1.0, VERDICT_REPAIRED, "replaced by the cited passage's own words"
+        return quote, (best,), 1.0, VERDICT_REPAIRED, "replaced by the cited passage's own words", (quote,)
 
     def _quote(self, question: str, hits: Sequence[Hit]) -> tuple | None:
         """The source sentence closest to the question, verbatim, when it is close enough."""
@@ -126,7 +127,7 @@ class AnswerChecker:
         if sims[best] < self.config.quote_min_similarity:
             return None
         i, sentence = candidates[best]
-        return _strip_numbering(sentence), (i,), 1.0, VERDICT_SUPPORTED, "quoted from source"
+        return _strip_numbering(sentence), (i,), 1.0, VERDICT_SUPPORTED, "quoted from source", (sentence,)
 
 
 def _claims(raw: str, n_hits: int, question: str) -> list[tuple[str, tuple[int, ...]]]:
@@ -157,17 +158,18 @@ def _strip_numbering(sentence: str) -> str:
 
 
 def _removed(c: tuple) -> tuple:
-    return c[0], (), c[2], VERDICT_REMOVED, "removed: replaced by a quote from the sources"
+    return c[0], (), c[2], VERDICT_REMOVED, "removed: replaced by a quote from the sources", ()
 
 
 def _assemble(checked: list[tuple], hits: Sequence[Hit], metrics: dict[str, float], threshold: float) -> CheckResult:
     """Number citations by first use, so the answer reads [1], [2], … in order."""
     number: dict[int, int] = {}
     sentences, parts = [], []
-    for text, cited, support, verdict, note in checked:
-        ns = tuple(number.setdefault(i, len(number) + 1) for i in cited) if verdict in BACKED_VERDICTS else ()
+    for text, cited, support, verdict, note, evidence in checked:
+        backed = verdict in BACKED_VERDICTS
+        ns = tuple(number.setdefault(i, len(number) + 1) for i in cited) if backed else ()
         sentences.append(SentenceCheck(text=text, citations=ns, support=round(float(support), 3), verdict=verdict,
-                                       note=note))
+                                       note=note, evidence=tuple(evidence) if backed else ()))
         if verdict in SHOWN_VERDICTS:
             parts.append(with_markers(text, ns))
     citations = [Citation(n=n, chunk=hits[i].chunk) for i, n in sorted(number.items(), key=lambda kv: kv[1])]

@@ -232,8 +232,8 @@ def disagreement(conflict: Conflict, hits: Sequence[Hit]) -> CheckResult:
     to its source ("One says: …") and none asserts either value."""
     a, b = conflict.first, conflict.second
     lead = f"The sources disagree on this ({conflict.summary(a)} against {conflict.summary(b)}). One says:"
-    sentences = [SentenceCheck(f"{lead} “{_quote(a.sentence)}”", (1,), 1.0, VERDICT_SUPPORTED, NOTE),
-                 SentenceCheck(f"Another says: “{_quote(b.sentence)}”", (2,), 1.0, VERDICT_SUPPORTED, NOTE)]
+    sentences = [SentenceCheck(f"{lead} “{_quote(a.sentence)}”", (1,), 1.0, VERDICT_SUPPORTED, NOTE, (a.sentence,)),
+                 SentenceCheck(f"Another says: “{_quote(b.sentence)}”", (2,), 1.0, VERDICT_SUPPORTED, NOTE, (b.sentence,))]
     citations = [Citation(1, hits[a.hit].chunk), Citation(2, hits[b.hit].chunk)]
     text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
     metrics = {"citation_recall": 1.0, "citation_precision": 1.0, "sources_disagree": 1.0}

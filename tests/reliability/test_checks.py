@@ -81,3 +81,16 @@ def test_a_copied_markdown_heading_is_not_an_answer_sentence(embedder):
     # "# of" in running text is not a heading
     kept = checker(embedder).check("How many shares?", "The # of shares is 45 days of receipt [1].", HITS)
     assert kept.sentences and kept.sentences[0].text.startswith("The # of shares")
+
+
+def test_each_backed_sentence_carries_the_passage_sentence_that_backs_it(embedder):
+    from assistant.core.types import Answer
+
+    raw = "Metformin can rarely cause lactic acidosis [2]. Invoices are payable within 45 days [2]. Moon cheese [1]."
+    r = checker(embedder).check("What does the agreement say about invoices and metformin?", raw, HITS)
+    supported, repaired, removed = r.sentences
+    assert supported.evidence == ("Metformin can rarely cause lactic acidosis, a medical emergency.",)
+    assert repaired.evidence == ("Invoices are payable within 45 days of receipt.",)  # from the re-cited passage
+    assert removed.evidence == ()
+    answer = Answer("q", r.text, r.citations, r.sentences, False, r.confidence)
+    assert answer.evidence_by_citation() == {1: [supported.evidence[0]], 2: [repaired.evidence[0]]}

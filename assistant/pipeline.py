@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from assistant.core.errors import AssistantError
+from assistant.core.text import check_question
 from assistant.core.types import (
     ABSTAIN_NO_PASSAGE,
     ABSTAIN_UNVERIFIED,
@@ -41,7 +42,6 @@ from assistant.reliability.injection import screen_hits
 from assistant.reliability.verifier import Verifier
 from assistant.retrieval.retriever import HybridRetriever
 
-MAX_QUESTION_CHARS = 4000
 # `ask(on_event=...)` is told each stage as it starts, and each piece of the generator's text as it is
 # produced (the text is unchecked until EVENT_CHECKING is over: show it as a draft, never as the answer).
 EVENT_GENERATING, EVENT_TEXT, EVENT_CHECKING = "generating", "text", "checking"
@@ -89,7 +89,7 @@ class Assistant:
         return other
 
     def search(self, query: str, k: int | None = None, filters: SearchFilter | None = None) -> list[Hit]:
-        return self.retriever.search(_clean(query), k, filters)
+        return self.retriever.search(check_question(query), k, filters)
 
     def adapter_choices(self) -> list[str]:
         """Adapter names a request may name besides "auto" and "base" (empty: the generator has one model)."""
@@ -101,7 +101,7 @@ class Assistant:
         passage the caller may not see never reaches the generator, the citations or `closest`.
         `adapter`: a loaded adapter's name, "auto" (by the domain of the hits) or "base"; None = the
         configured default. `user`: who asked, for the audit log. `on_event(kind, text)`: see EVENT_*."""
-        question = _clean(question)
+        question = check_question(question)
         timings: dict[str, float] = {}
         started = time.perf_counter()
         retrieved = self.retriever.search(question, filters=filters)
@@ -215,13 +215,3 @@ def _audit_log(kb_path: str | Path, config) -> AuditLog | None:
 def audit_path(kb_path: str | Path, configured: str = "") -> Path:
     """Where a KB's audit log lives: `[reliability] audit_path`, else audit.sqlite in the KB directory."""
     return Path(configured).expanduser() if configured else Path(kb_path) / DEFAULT_NAME
-
-
-def _clean(question: str) -> str:
-    question = " ".join((question or "").split())
-    if not question:
-        raise AssistantError("the question is empty; type a question")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise AssistantError(f"the question is {len(question)} characters long, over the limit of "
-                             f"{MAX_QUESTION_CHARS}; shorten it")
-    return question

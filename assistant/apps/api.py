@@ -40,11 +40,11 @@ from assistant.apps.openai_wire import (
 )
 from assistant.core.errors import AssistantError
 from assistant.core.serialize import answer_to_dict, hit_to_dict
-from assistant.core.text import sentence_spans
+from assistant.core.text import check_question, sentence_spans
 from assistant.core.types import AUTO, BASE, Answer, SearchFilter
 from assistant.core.users import UserError, UserStore
 from assistant.followup import question_from_turns
-from assistant.pipeline import MAX_QUESTION_CHARS, Assistant
+from assistant.pipeline import Assistant
 
 SERVED_MODEL = "domain-assistant"  # the configured default adapter; "auto", "base" and adapters by name
 KEEPALIVE_S = 10.0  # an SSE comment while a streamed request waits, so proxies keep the connection open
@@ -112,10 +112,10 @@ def add_api(app, assistant: Assistant, users: UserStore | None = None, limits: A
                              "invalid_value", f"messages.{len(request.messages) - 1}.content")
         turns = [m.text for m in request.messages if m.role == "user"]
         question = question_from_turns(turns) if any(t.strip() for t in turns) else ""
-        if not question.strip() or len(question) > MAX_QUESTION_CHARS:
-            raise http_error(422, f"the question must have 1 to {MAX_QUESTION_CHARS} characters (with a follow-up's "
-                                  f"context), found {len(question.strip())}; shorten it", "invalid_value", "messages")
-        return question
+        try:
+            return check_question(question)  # with a follow-up's context
+        except AssistantError as exc:
+            raise http_error(422, str(exc), "invalid_value", "messages") from None
 
     def answer(question: str, filters: SearchFilter | None, adapter: str | None, who: Caller) -> Answer:
         try:

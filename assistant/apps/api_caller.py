@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from fastapi import HTTPException
 
 from assistant.core.types import SearchFilter
-from assistant.core.users import User
+from assistant.core.users import User, filters_for
 
 ERRORS = {401: {"description": "missing or unknown API key"}, 413: {"description": "body over the limit"},
           422: {"description": "invalid request: the message names the field"},
@@ -31,7 +31,7 @@ class Caller:
         return self.user.groups if self.user else None
 
     def filters(self, base: SearchFilter | None = None) -> SearchFilter | None:
-        return self.user.filters(base) if self.user else base
+        return filters_for(self.user, base)
 
 
 def http_error(status: int, message: str, code: str | None = None, param: str | None = None,

@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.apps.openai_wire import ChatRequest
+from assistant.core.text import MAX_QUESTION_CHARS
 from assistant.core.users import GROUP
-from assistant.pipeline import MAX_QUESTION_CHARS
 
 Name = Annotated[str, Field(min_length=1, max_length=500)]
 Group = Annotated[str, Field(pattern=f"^{GROUP.pattern}$")]

@@ -17,7 +17,8 @@ from assistant.apps.conversation import Session, Turn, conversation_html, latest
 from assistant.apps.kb_manager import KBManager
 from assistant.apps.render import LEGEND
 from assistant.core.errors import AssistantError
-from assistant.core.users import UserStore
+from assistant.core.text import MAX_QUESTION_CHARS, check_question
+from assistant.core.users import UserStore, filters_for
 from assistant.followup import contextual_question, subject_of
 from assistant.pipeline import EVENT_TEXT
 
@@ -36,7 +37,7 @@ class ChatTab:
             with gr.Column(scale=3):
                 self.conversation = gr.HTML(conversation_html([]), elem_id="conversation")
                 question = gr.Textbox(label="Question", placeholder="e.g. How long must invoices be paid within?",
-                                      elem_id="question", lines=2, max_length=4000)
+                                      elem_id="question", lines=2, max_length=MAX_QUESTION_CHARS)
                 with gr.Row():
                     # Shown only when several adapters are loaded: the default picks by the passages' domain.
                     adapter = gr.Dropdown(
@@ -64,9 +65,8 @@ class ChatTab:
 
     def ask(self, question: str, adapter: str | None, session: Session, request: gr.Request) -> Iterator[tuple]:
         user = current_user(self.users, request)
-        if not (question or "").strip():
-            raise gr.Error("Type a question first.")
         try:
+            check_question(question)  # the pipeline's own rule, before the draft panel appears
             assistant = self.manager.assistant(session.kb)
         except AssistantError as exc:
             raise gr.Error(str(exc)) from None
@@ -76,7 +76,7 @@ class ChatTab:
 
         def work() -> None:
             try:
-                result["answer"] = assistant.ask(asked, filters=user.filters() if user else None, adapter=adapter,
+                result["answer"] = assistant.ask(asked, filters=filters_for(user), adapter=adapter,
                                                  user=user.name if user else None,
                                                  on_event=lambda kind, text: events.put((kind, text)))
             except Exception as exc:  # noqa: BLE001 - handed to the page's thread, which reports it

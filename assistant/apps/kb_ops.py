@@ -12,7 +12,7 @@ from typing import Callable, Iterable, Iterator
 
 from assistant.connectors import connector_for
 from assistant.core.errors import AssistantError
-from assistant.core.users import User
+from assistant.core.users import User, filters_for
 from assistant.ingest.catalog import DocumentRecord
 from assistant.ingest.kb import IngestReport, KnowledgeBase
 from assistant.ingest.uploads import FOLDER as UPLOADS
@@ -39,7 +39,7 @@ def upload(kb: KnowledgeBase, files: list[str | Path], acl: tuple[str, ...], tic
 
 
 def documents(kb: KnowledgeBase, user: User | None) -> list[DocumentRecord]:
-    return kb.catalog.documents(user.filters() if user else None)
+    return kb.catalog.documents(filters_for(user))
 
 
 def delete(kb: KnowledgeBase, doc_id: str, user: User | None) -> str:

@@ -18,6 +18,7 @@ from assistant.cli import users as cli_users
 from assistant.cli import verify as cli_verify
 from assistant.core.errors import AssistantError
 from assistant.core.settings import Settings
+from assistant.core.text import check_question
 from assistant.core.types import SearchFilter
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
@@ -201,7 +202,7 @@ def _search(args, settings: Settings) -> int:
             for (qid, query), hits in zip(batch, retriever.search_many([q for _, q in batch], args.k, filters)):
                 print(json.dumps({"id": qid, "hits": [hit_to_dict(h) for h in hits]}, ensure_ascii=False), flush=True)
         return EXIT_INPUT if failed else EXIT_OK
-    hits = retriever.search(_check_text(args.query), args.k, filters)
+    hits = retriever.search(check_question(args.query, "query"), args.k, filters)
     if args.json:
         print(json.dumps({"hits": [hit_to_dict(h) for h in hits]}, ensure_ascii=False))
     else:
@@ -227,7 +228,7 @@ def _ask(args, settings: Settings) -> int:
             answer = assistant.ask(question, filters, user=args.user)
             print(json.dumps({"id": qid, **answer_to_dict(answer)}, ensure_ascii=False), flush=True)
         return EXIT_INPUT if failed else EXIT_OK
-    answer = assistant.ask(_check_text(args.question), filters, user=args.user)
+    answer = assistant.ask(check_question(args.question), filters, user=args.user)
     if args.json:
         print(json.dumps(answer_to_dict(answer), ensure_ascii=False))
         return EXIT_OK
@@ -245,12 +246,6 @@ def _ask(args, settings: Settings) -> int:
         for h in answer.closest[:3]:
             print(f"  - {h.chunk.title} ({h.chunk.doc_id}): {' '.join(h.chunk.text.split())[:160]}")
     return EXIT_OK
-
-
-def _check_text(text: str) -> str:
-    if not text or not text.strip():
-        raise AssistantError("the query is empty")
-    return text
 
 
 def _read_batch(path: str, field: str) -> tuple[list[tuple[str, str]], int]:

@@ -122,3 +122,20 @@ def numbers(text: str) -> set[str]:
     """Numbers as written (commas removed), with a trailing % kept: dose and date checks compare these."""
     text = CITATION.sub(" ", text)
     return {m.group(0).replace(",", "") for m in re.finditer(r"\d[\d,]*(?:\.\d+)?%?", text)}
+
+
+MAX_QUESTION_CHARS = 4000  # a question (with a follow-up's context) the pipeline, page, API and CLI accept
+
+
+def check_question(text: str | None, what: str = "question") -> str:
+    """The one validation of a question or search query, for every front end: whitespace collapsed,
+    1 to MAX_QUESTION_CHARS characters. Raises AssistantError saying what was found and what to do."""
+    from .errors import AssistantError
+
+    cleaned = " ".join((text or "").split())
+    if not cleaned:
+        raise AssistantError(f"the {what} is empty; type a {what}")
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        raise AssistantError(f"the {what} is {len(cleaned)} characters long, over the limit of "
+                             f"{MAX_QUESTION_CHARS}; shorten it")
+    return cleaned

@@ -70,6 +70,12 @@ class User:
         return replace(base or SearchFilter(), groups=self.groups)
 
 
+def filters_for(user: User | None, base: SearchFilter | None = None) -> SearchFilter | None:
+    """The filter every request of `user` runs under: `base` (the request's own metadata filters)
+    narrowed to their groups. None is the trusted local caller (no users file): `base` as it is."""
+    return user.filters(base) if user is not None else base
+
+
 def check_groups(groups, what: str = "group names") -> tuple[str, ...]:
     """The one pattern for group names everywhere (users file, uploads, API): a name that is a path
     ("../x", "/etc") or holds separators can never reach a folder name."""

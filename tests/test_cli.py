@@ -86,3 +86,19 @@ def test_ask_json_and_batch(demo_kb_path, tmp_path):
     assert audit.returncode == 0, audit.stderr
     (record,) = json.loads(audit.stdout)["records"]
     assert record["abstained"] is True and record["abstain_reason"] == line["abstain_reason"] != ""
+
+
+def test_ingest_is_one_typed_request_for_the_cli_and_scripts(tmp_path, settings):
+    import pytest
+
+    from assistant.core.errors import AssistantError
+    from assistant.ingest.sources import IngestRequest, run_ingest
+
+    with pytest.raises(AssistantError, match="nothing to ingest"):
+        IngestRequest(kb=tmp_path / "kb")
+    with pytest.raises(AssistantError, match="redact: expected one of auto, on, off"):
+        IngestRequest(kb=tmp_path / "kb", paths=("x",), redact="maybe")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "note.md").write_text("# Ward 7\n\nVisiting hours end at 19:30.", encoding="utf-8")
+    report = run_ingest(IngestRequest(kb=tmp_path / "kb", paths=(tmp_path / "docs",), domain="healthcare"), settings)
+    assert report.documents_added == 1 and report.errors == []

@@ -166,9 +166,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _ingest(args, settings: Settings) -> int:
-    from assistant.ingest.sources import run_ingest
+    from assistant.ingest.sources import IngestRequest, run_ingest
 
-    report = run_ingest(args, settings)
+    report = run_ingest(IngestRequest.from_args(args), settings)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     else:

@@ -42,31 +42,21 @@ class HybridRetriever:
 
     def search_many(self, queries: list[str], k: int | None = None,
                     filters: SearchFilter | None = None) -> list[list[Hit]]:
-        with self.kb.lock:  # not while an ingest or delete in another thread is changing the KB
-            return self._search_many(queries, k or self.config.top_k, filters)
-
-    def _search_many(self, queries: list[str], k: int, filters: SearchFilter | None) -> list[list[Hit]]:
-        self.kb.reconcile(save=False)
-        allowed = self.kb.catalog.allowed_keys(filters)
-        if allowed is not None and len(allowed) == 0:
-            return [[] for _ in queries]  # nothing this caller may see: skip encoding altogether
+        """The KB lock (which ingests and deletes take) is held only while the indexes and the catalog are
+        read: encoding the queries and reranking run outside it, so a search, a chat and an ingest do not
+        wait on each other's model inference."""
+        k = k or self.config.top_k
+        with self.kb.lock:
+            self.kb.reconcile(save=False)
+            if self._nothing_visible(filters):
+                return [[] for _ in queries]  # nothing this caller may see: skip encoding altogether
         focused = [focus_query(q) if self.config.query_cleanup else FocusedQuery(q, q, q) for q in queries]
         questions = [f.dense for f in focused]
         qvecs = self.kb.embedder.encode(questions)
-        n = max(self.config.candidates, k)
-        dense_lists = self.kb.dense.search(qvecs, n, allowed=allowed)
-        sparse_lists = self.kb.catalog.sparse.search_many([f.sparse for f in focused], n, allowed)
-        if allowed is not None:
-            # The indexes already searched within `allowed`; checking again costs microseconds and
-            # keeps a backend that ignores or approximates the restriction from leaking a chunk.
-            dense_lists = [_within(d, allowed) for d in dense_lists]
-            sparse_lists = [_within(s, allowed) for s in sparse_lists]
-        evidence = gather(self.kb, questions, qvecs, dense_lists, sparse_lists, self.collect, allowed)
+        with self.kb.lock:  # not while an ingest or delete in another thread is changing the KB
+            candidates = self._candidates(focused, questions, qvecs, k, filters)
         out = []
-        for question, ev in zip(questions, evidence):
-            depth = max(self.config.rerank_depth, k) if self.reranker else k
-            ranked = rank(ev, self.params_for(ev.domain), k=depth)
-            chunks = self.kb.catalog.chunks([r.key for r in ranked])
+        for question, (ranked, chunks) in zip(questions, candidates):
             if self.reranker is not None:
                 texts = {key: embedding_text(chunk) for key, chunk in chunks.items()}
                 ranked = rerank(question, [r for r in ranked if r.key in chunks], texts, self.reranker,
@@ -80,6 +70,29 @@ class HybridRetriever:
             out.append(hits)
         return out
 
+    def _nothing_visible(self, filters: SearchFilter | None) -> bool:
+        allowed = self.kb.catalog.allowed_keys(filters)
+        return allowed is not None and len(allowed) == 0
+
+    def _candidates(self, focused: list[FocusedQuery], questions: list[str], qvecs: np.ndarray, k: int,
+                    filters: SearchFilter | None) -> list[tuple[list, dict]]:
+        """Per query, the fused ranking (deep enough for the reranker) and its chunks, read under the lock."""
+        allowed = self.kb.catalog.allowed_keys(filters)
+        n = max(self.config.candidates, k)
+        dense_lists = self.kb.dense.search(qvecs, n, allowed=allowed)
+        sparse_lists = self.kb.catalog.sparse.search_many([f.sparse for f in focused], n, allowed)
+        if allowed is not None:
+            # The indexes already searched within `allowed`; checking again costs microseconds and
+            # keeps a backend that ignores or approximates the restriction from leaking a chunk.
+            dense_lists = [_within(d, allowed) for d in dense_lists]
+            sparse_lists = [_within(s, allowed) for s in sparse_lists]
+        evidence = gather(self.kb, questions, qvecs, dense_lists, sparse_lists, self.collect, allowed)
+        out = []
+        for ev in evidence:
+            depth = max(self.config.rerank_depth, k) if self.reranker else k
+            ranked = rank(ev, self.params_for(ev.domain), k=depth)
+            out.append((ranked, self.kb.catalog.chunks([r.key for r in ranked])))
+        return out
 
     def params_for(self, domain: str) -> FusionParams:
         return self.domain_params.get(domain, self.params)

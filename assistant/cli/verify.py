@@ -147,10 +147,10 @@ def _calibrate(args, settings: Settings) -> int:
 
 
 def _train(args, settings: Settings) -> int:
-    from assistant.reliability.train import train_cross_encoder
+    from assistant.reliability.train import TrainingRequest, train_cross_encoder
 
     try:
-        path = train_cross_encoder(args, settings, _progress)
+        path = train_cross_encoder(TrainingRequest.from_args(args), settings, _progress)
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -12,6 +12,7 @@ import json
 import random
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -28,7 +29,35 @@ CHECKPOINT = "checkpoint"
 SAVE_EVERY = 50  # optimizer steps between checkpoints
 
 
-def training_pairs(args, settings: Settings, progress: Callable[[str], None]) -> list[tuple[str, str, float]]:
+@dataclass(frozen=True)
+class TrainingRequest:
+    """What `train_cross_encoder` fits: the dev sets (None: ../shared/data), where the model goes (None:
+    the cache), and the optimiser's settings. The CLI builds it with `from_args`."""
+
+    healthver: str | None = None
+    contractnli: str | None = None
+    out: str | None = None
+    epochs: float = 2.0
+    lr: float = 3e-5
+    batch_size: int = 16
+    max_length: int = 160
+    max_steps: int = 0  # 0: epochs decide
+    seed: int = 0
+    resume: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "lr", "batch_size", "max_length"):
+            if getattr(self, name) <= 0:
+                raise AssistantError(f"verifier train: expected a positive --{name.replace('_', '-')}, found "
+                                     f"{getattr(self, name)}")
+
+    @classmethod
+    def from_args(cls, args) -> "TrainingRequest":
+        return cls(args.healthver, args.contractnli, args.out, args.epochs, args.lr, args.batch_size,
+                   args.max_length, args.max_steps, args.seed, args.resume)
+
+
+def training_pairs(args: TrainingRequest, settings: Settings, progress: Callable[[str], None]) -> list[tuple[str, str, float]]:
     embedder = Embedder(settings.embedding)
     cache = trained_verifier_dir(settings) / "features"
     halves = prepare({"healthver": args.healthver, "contractnli": args.contractnli}, embedder, cache, args.seed,
@@ -39,7 +68,7 @@ def training_pairs(args, settings: Settings, progress: Callable[[str], None]) ->
     return [(f.evidence or " ", e.claim, float(e.label == SUPPORTED)) for e, f in zip(fit_all, feats)]
 
 
-def train_cross_encoder(args, settings: Settings, progress: Callable[[str], None]) -> Path:
+def train_cross_encoder(args: TrainingRequest, settings: Settings, progress: Callable[[str], None]) -> Path:
     import torch
     from tqdm import tqdm
     from transformers import (

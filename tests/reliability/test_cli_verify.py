@@ -39,3 +39,14 @@ def test_verify_all_good_exits_zero_and_missing_file_is_a_usage_error(tmp_path, 
     assert json.loads(capsys.readouterr().out)["id"] == "1"
     assert main(["verify", "--claims", str(tmp_path / "absent.jsonl"), "--json"]) == 2
     assert "expected a JSONL file" in capsys.readouterr().err
+
+
+def test_verifier_training_takes_one_typed_request():
+    import pytest
+
+    from assistant.core.errors import AssistantError
+    from assistant.reliability.train import TrainingRequest
+
+    assert TrainingRequest(epochs=1.0, seed=3).batch_size == 16
+    with pytest.raises(AssistantError, match="expected a positive --batch-size, found 0"):
+        TrainingRequest(batch_size=0)

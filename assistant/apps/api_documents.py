@@ -67,6 +67,9 @@ def add_document_routes(app, assistant: Assistant, caller, limits: ApiLimits) ->
                 body = DocumentsIn.model_validate_json(await request.body())
             except ValidationError as exc:
                 raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+            if len(body.documents) > limits.files:  # the limit lives in ApiLimits only, as for files
+                raise http_error(422, f"at most {limits.files} documents per upload, found {len(body.documents)}; "
+                                      "send the rest in another request", "invalid_value", "documents")
             acl = _acl(who, body.groups)
             texts = [TextDocument(d.text, d.id, d.title, d.domain, d.metadata) for d in body.documents]
             ids = [text_id(t, acl, who.user) for t in texts]

@@ -42,7 +42,7 @@ class AssistantChatRequest(ChatRequest):
 
 class SearchRequest(Strict):
     query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
-    k: int = Field(default=10, ge=1, le=50)
+    k: int = Field(default=10, ge=1, description="hits to return; at most the server's ApiLimits.max_k")
     filters: Filters | None = None
 
 
@@ -55,7 +55,7 @@ class TextDocumentIn(Strict):
 
 
 class DocumentsIn(Strict):
-    documents: list[TextDocumentIn] = Field(min_length=1, max_length=64)
+    documents: list[TextDocumentIn] = Field(min_length=1, description="at most the server's ApiLimits.files")
     groups: list[Group] | None = Field(default=None, max_length=32,
                                        description="who may see them: a subset of your groups (default: all of them)")
     domain: str | None = Field(default=None, max_length=64)

@@ -134,3 +134,11 @@ def test_hostile_text_records_cost_one_error_each_and_the_good_one_lands(local_u
     assert any("U+202E" in e["error"] for e in report["errors"]) and any("date" in e["error"] for e in report["errors"])
     stored = api_kb.catalog.document("notes/fields")
     assert stored is not None and stored.date == "2024-02-01"  # the filter field kept its place; the rest is user data
+
+
+def test_the_servers_limits_decide_not_a_second_copy_in_the_schema(local_url):
+    many = httpx.post(f"{local_url}/v1/documents", json={"documents": [{"text": f"Note {i}."} for i in range(65)]})
+    assert many.status_code == 422 and many.json()["error"]["param"] == "documents"
+    assert "at most 64 documents" in many.json()["error"]["message"]
+    deep = httpx.post(f"{local_url}/v1/search", json={"query": "metformin", "k": 51})
+    assert deep.status_code == 422 and deep.json()["error"]["param"] == "k"

@@ -27,20 +27,21 @@ NAN = float("nan")
 
 
 def faithfulness(assistant: Assistant, answer: Answer) -> dict[str, float]:
+    """One verifier pass over the shown sentences × the cited passages gives all three: a sentence is
+    faithful when its own citations support it (faithfulness, which is ALCE citation recall), and ALCE
+    precision asks whether each citation is needed. (The checker scored them already, but against every
+    passage it was shown; this re-scores what is shown, as an evaluation should.)"""
     shown = [s for s in answer.sentences if s.verdict in SHOWN_VERDICTS]
     if answer.abstained or not shown:
         return {}
     verifier, threshold = assistant.checker.scorer, assistant.checker.threshold
     texts = {c.n: c.chunk.text for c in answer.citations}
-    pooled = [[texts[n] for n in s.citations if n in texts] for s in shown]
-    verdicts = verifier.score_pairs([s.text for s in shown], [p or [" "] for p in pooled], answer.question)
-    passages = list(texts.values())
-    matrix = verifier.score_matrix([s.text for s in shown], passages, answer.question)
     index = {n: i for i, n in enumerate(texts)}
-    alce = citation_scores([[index[n] for n in s.citations if n in index] for s in shown],
-                           [[v.score for v in row] for row in matrix], threshold)
-    return {"faithfulness": float(np.mean([bool(p) and v.score >= threshold for p, v in zip(pooled, verdicts)])),
-            "citation_recall": alce.recall, "citation_precision": alce.precision}
+    matrix = verifier.score_matrix([s.text for s in shown], list(texts.values()), answer.question)
+    scores = [[v.score for v in row] for row in matrix]
+    cited = [[index[n] for n in s.citations if n in index] for s in shown]
+    alce = citation_scores(cited, scores, threshold)
+    return {"faithfulness": alce.recall, "citation_recall": alce.recall, "citation_precision": alce.precision}
 
 
 def evaluate(assistant: Assistant, items: list[EvalItem], adapter: str | None, reliability: bool) -> list[dict]:

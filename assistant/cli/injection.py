@@ -1,6 +1,6 @@
-"""`assistant injection train | screen`: fit the learned injection detector's head on the generated
-planted set and the shared corpora, or screen text with the shipped screen (rules OR model). Kept
-apart from cli.py, which only registers the commands."""
+"""`assistant injection train | screen`: fit the learned injection screen (n-gram model + MiniLM head,
+combined) on the generated planted set and the shared corpora, or screen text with the shipped screen
+(rules OR learned). Kept apart from cli/main.py, which only registers the commands."""
 
 from __future__ import annotations
 
@@ -16,22 +16,23 @@ EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 def add_parser(sub) -> None:
     p = sub.add_parser("injection", help="train or try the learned injection detector")
     v = p.add_subparsers(dest="injection_command", required=True)
-    q = v.add_parser("train", help="fit the detector head (planted set + shared corpora); writes weights and "
-                                   "a data card beside them")
-    q.add_argument("--out", help="head file to write (default: the one the package ships and loads)")
+    q = v.add_parser("train", help="fit the detectors (planted set + shared corpora); writes the weights, the "
+                                   "screen's parameters and a data card")
+    q.add_argument("--out", help="folder to write into (default: the package's, which the pipeline loads)")
     q.add_argument("--data", help="shared datasets folder (default: ../shared/data beside the checkout)")
     q.add_argument("--cache", help="folder for encoded windows; a rerun or an interrupted run resumes from it "
                                    "(default: <cache dir>/injection/windows)")
-    q.add_argument("--epochs", type=int, default=40)
     q.add_argument("--max-false-flag-rate", type=float, default=0.0005,
                    help="threshold: the lowest that keeps calibration false flags at or under this rate")
     q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--no-generalisation", action="store_true",
+                   help="skip the refits that leave whole styles / languages out (the card then omits them)")
     q.add_argument("--json", action="store_true", help="print the metrics as JSON")
 
     q = v.add_parser("screen", help="screen text (arguments, or one passage per line of --file)")
     q.add_argument("text", nargs="*")
     q.add_argument("--file", help="text file, one passage per line")
-    q.add_argument("--head", help="head file (default: the shipped one)")
+    q.add_argument("--weights", help="folder with the three weight files (default: the shipped ones)")
 
 
 def run(args, settings: Settings) -> int:
@@ -39,18 +40,25 @@ def run(args, settings: Settings) -> int:
 
 
 def _train(args, settings: Settings) -> int:
-    from assistant.reliability.injection_eval import format_table
+    from assistant.reliability.injection_build import train
+    from assistant.reliability.injection_eval import (
+        format_generalisation,
+        format_table,
+        summary,
+    )
     from assistant.reliability.injection_model import DEFAULT_HEAD
-    from assistant.reliability.injection_train import train
 
     if not 0 <= args.max_false_flag_rate < 1:
         raise AssistantError(f"--max-false-flag-rate: expected a rate in [0, 1), found {args.max_false_flag_rate}")
-    if args.epochs < 1:
-        raise AssistantError(f"--epochs: expected a positive integer, found {args.epochs}")
-    out = Path(args.out) if args.out else DEFAULT_HEAD
-    metrics = train(out, args.data, args.seed, Path(args.cache) if args.cache else None, args.epochs,
-                    args.max_false_flag_rate, progress=True)
-    print(json.dumps(metrics) if args.json else format_table(metrics, f"model alone, written to {out}"))
+    out = Path(args.out) if args.out else DEFAULT_HEAD.parent
+    result = train(out, args.data, args.seed, Path(args.cache) if args.cache else None, args.max_false_flag_rate,
+                   progress=True, generalisation=not args.no_generalisation)
+    if args.json:
+        print(json.dumps({"metrics": result["metrics"], "generalisation": result["generalisation"]}))
+    else:
+        print("\n".join(f"{name}: {summary(m)}" for name, m in result["metrics"].items()))
+        print(format_table(result["metrics"]["combined"], f"shipped screen, written to {out}"))
+        print(format_generalisation(result["generalisation"]))
     return EXIT_OK
 
 
@@ -66,7 +74,7 @@ def _screen(args, settings: Settings) -> int:
         texts += [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     if not texts:
         raise AssistantError("give TEXT arguments or --file FILE (one passage per line)")
-    detector = InjectionDetector(path=args.head)
+    detector = InjectionDetector(folder=args.weights)
     flagged = 0
     for text, learned, score in zip(texts, detector.reasons(texts), detector.scores(texts)):
         reasons = screen(text) + learned

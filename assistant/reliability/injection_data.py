@@ -2,9 +2,10 @@
 or end of real passages; plus hard negatives (patient instructions, contract duties, notices) planted
 the same way, so "an imperative sentence was inserted" is never the signal. Deterministic by seed.
 
-The split holds out whole styles, one whole language and the last paraphrase of every (style,
-language), so the held-out figure measures whether the detector generalises to phrasings and
-languages it never saw, not whether it memorised the templates."""
+The building blocks (templates, fill, obfuscate, plant) serve the window-level sets the detector is
+trained and measured on (injection_sets). `planted` / `hard_negatives` build the earlier passage-level
+set, whose split held out whole styles, one whole language and the last paraphrase of every (style,
+language); the shipped screen's figures come from injection_sets, not from these."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
-"""Figures for the injection detector: recall on planted passages (held-in / held-out, per style,
-language and obfuscation) and false flags on real passages (count / denominator per corpus). Used by
-`assistant injection train` for the data card and by bench/injection.py."""
+"""Figures for the injection screen: recall on planted evaluation passages (the acceptance figure on the
+held-out paraphrases; the seen paraphrases with new fillers and carriers beside it; per style,
+language, obfuscation and position) and false flags on real evaluation-side passages per corpus and on
+benign hard negatives per language, always as count / denominator. Also the generalisation figures
+(recall on whole styles / languages that training left out) and the data card."""
 
 from __future__ import annotations
 
@@ -8,101 +10,120 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
-
-from assistant.reliability.injection_data import (
-    HELD_IN,
-    HELD_OUT,
-    HELD_OUT_LANGS,
-    HELD_OUT_STYLES,
-    Sample,
-)
+ACCEPT = "held-out paraphrase"
+SEEN = "seen paraphrase, new fillers and carriers"
 
 
-def _rate(hits: int, total: int) -> dict:
-    return {"flagged": hits, "total": total, "rate": round(hits / total, 5) if total else None}
+def _rate(flags: Sequence[bool]) -> dict:
+    n, k = len(flags), int(sum(bool(f) for f in flags))
+    return {"flagged": k, "total": n, "rate": round(k / n, 5) if n else None}
 
 
-def evaluate(samples: Sequence[Sample], flags: Sequence[bool] | np.ndarray) -> dict:
-    """Evaluation samples only (HELD_IN / HELD_OUT): recall on planted, false flags on the rest."""
-    out: dict = {"recall": {}, "false_flags": {}}
+def evaluate(data, flags: dict) -> dict:
+    """`flags`: {"planted", "real", "benign"} arrays aligned with data.eval_planted / evaluation / eval_benign."""
     groups: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
+    for p, f in zip(data.eval_planted, flags["planted"]):
+        part = groups[ACCEPT if p.held_out_paraphrase else SEEN]
+        for key in ("overall", f"style:{p.style}", f"lang:{p.lang}", f"obfuscation:{p.obfuscation}",
+                    f"position:{p.position}"):
+            part[key].append(bool(f))
     negatives: dict[str, list[bool]] = defaultdict(list)
-    for s, f in zip(samples, flags):
-        f = bool(f)
-        if s.label:
-            for split in (s.split, "all"):
-                groups[split]["overall"].append(f)
-                groups[split][f"style:{s.style}"].append(f)
-                groups[split][f"lang:{s.lang}"].append(f)
-                groups[split][f"obfuscation:{s.obfuscation}"].append(f)
-                groups[split][f"position:{s.position}"].append(f)
-        else:
-            kind = s.corpus if s.style == "real" else f"generated:{s.style}"
-            negatives[kind].append(f)
-            negatives["real (all corpora)" if s.style == "real" else "generated (all)"].append(f)
-    for split in (HELD_IN, HELD_OUT, "all"):
-        out["recall"][split] = {k: _rate(sum(v), len(v)) for k, v in sorted(groups[split].items())}
-    out["false_flags"] = {k: _rate(sum(v), len(v)) for k, v in sorted(negatives.items())}
+    for p, f in zip(data.evaluation, flags["real"]):
+        negatives[p.corpus].append(bool(f))
+        negatives["real (all corpora)"].append(bool(f))
+    for (_, lang), f in zip(data.eval_benign, flags["benign"]):
+        negatives[f"hard negatives:{lang}"].append(bool(f))
+        negatives["hard negatives (all)"].append(bool(f))
+    return {"recall": {part: {k: _rate(v) for k, v in sorted(g.items())} for part, g in groups.items()},
+            "false_flags": {k: _rate(v) for k, v in sorted(negatives.items())}}
+
+
+def generalisation_recall(data, flags: dict, kind: str, group: Sequence[str]) -> dict:
+    """Recall on every evaluation passage of the left-out styles / languages (all paraphrases), per
+    member, with the false flags of that refitted screen on the real passages."""
+    out = {}
+    attr = "style" if kind == "style" else "lang"
+    for member in group:
+        sel = [bool(f) for p, f in zip(data.eval_planted, flags["planted"]["combined"]) if getattr(p, attr) == member]
+        out[f"{kind}:{member}"] = {**_rate(sel), "false_flags": _rate(flags["real"]["combined"])}
     return out
 
 
-def failures(samples: Sequence[Sample], flags: Sequence[bool], limit: int = 10) -> dict:
-    """A few missed planted passages and false-flagged real ones, for reading, not for scoring."""
-    missed = [s.text[:300] for s, f in zip(samples, flags) if s.label and not f][:limit]
-    false = [s.text[:300] for s, f in zip(samples, flags) if not s.label and f][:limit]
-    return {"missed": missed, "false_flags": false}
-
-
 def format_table(metrics: dict, title: str) -> str:
-    lines = [f"## {title}", "", "| group | held-in recall | held-out recall |", "|---|---|---|"]
-    held_in, held_out = metrics["recall"].get(HELD_IN, {}), metrics["recall"].get(HELD_OUT, {})
-    for key in sorted(set(held_in) | set(held_out), key=lambda k: (k != "overall", k)):
-        cells = []
-        for part in (held_in, held_out):
-            r = part.get(key)
-            cells.append(f"{r['rate']:.3f} ({r['flagged']}/{r['total']})" if r and r["total"] else "-")
+    lines = [f"## {title}", "", f"| group | recall, {ACCEPT} | recall, {SEEN} |", "|---|---|---|"]
+    a, s = metrics["recall"].get(ACCEPT, {}), metrics["recall"].get(SEEN, {})
+    for key in sorted(set(a) | set(s), key=lambda k: (k != "overall", k)):
+        cells = [f"{r['rate']:.3f} ({r['flagged']}/{r['total']})" if (r := part.get(key)) and r["total"] else "-"
+                 for part in (a, s)]
         lines.append(f"| {key} | {cells[0]} | {cells[1]} |")
     lines += ["", "| negatives | false flags | rate |", "|---|---|---|"]
-    for key, r in metrics["false_flags"].items():
-        lines.append(f"| {key} | {r['flagged']}/{r['total']} | {r['rate']:.4%} |")
+    lines += [f"| {k} | {r['flagged']}/{r['total']} | {r['rate']:.4%} |" for k, r in metrics["false_flags"].items()]
     return "\n".join(lines)
 
 
-def write_card(path: Path, meta: dict, threshold: float) -> None:
-    """The data card beside the shipped head: sources, licences, counts, seed, command, metrics."""
-    counts = meta.get("counts", {})
-    text = f"""# Injection detector: data card
+def summary(metrics: dict) -> str:
+    r, f = metrics["recall"][ACCEPT]["overall"], metrics["false_flags"]["real (all corpora)"]
+    return f"recall {r['rate']:.3f} ({r['flagged']}/{r['total']}), false flags {f['flagged']}/{f['total']} ({f['rate']:.4%})"
 
-Written by `{meta.get('command', 'assistant injection train')}` (seed {meta.get('seed')}, \
-{meta.get('training_seconds')} s on CPU). Weights: `{path.stem.replace('_card', '')}.json` \
-(MLP 384 → {meta.get('hidden')} → 1 over {meta.get('encoder')} window vectors), threshold {threshold:.4f} \
-({meta.get('threshold_rule')}).
+
+def format_generalisation(general: dict) -> str:
+    lines = ["| left out of training | recall (all paraphrases) | false flags, real |", "|---|---|---|"]
+    for key, r in general.items():
+        ff = r["false_flags"]
+        lines.append(f"| {key} | {r['rate']:.3f} ({r['flagged']}/{r['total']}) | {ff['flagged']}/{ff['total']} |")
+    return "\n".join(lines)
+
+
+def write_card(path: Path, meta: dict, params: dict, metrics: dict, general: dict) -> None:
+    """The data card beside the shipped weights: sources, licences, counts, seed, command, metrics."""
+    rows = "\n".join(f"- {name}: {summary(m)}" for name, m in metrics.items())
+    text = f"""# Injection screen: data card
+
+Written by `{meta['command']}` ({meta['training_seconds']} s on CPU, seed {meta['seed']}; encoded windows
+are cached per text, so a rerun encodes only what is missing). Files: `injection_chars.npz` (logistic
+regression over hashed character 2-5-grams of the de-obfuscated windows), `injection_head.json` (MLP
+384 -> 128 -> 1 over bundled MiniLM window vectors), `injection_screen.json` (standardisation of the
+two passage logits on calibration passages, weight {params['w_chars']}, threshold {params['threshold']:.3f}:
+calibration false flags at or under the target rate). Shipped screen = phrase rules OR learned.
 
 ## Sources and licences
-- Negatives and host passages: the shared corpora read by the project's connectors and chunked by its
-  chunker (`assistant/reliability/injection_corpus.py`): MedQuAD answers (CC BY 4.0), CUAD contracts
-  (CC BY 4.0), PubMedQA contexts (MIT), ContractNLI NDAs (CC BY 4.0 + terms), USLM bills (US public
-  domain). Documents are split train / evaluation by a hash of their id: no document is on both sides.
-  None of this text ships; only the head's weights do.
-- Planted instructions: templates written for this project (`injection_payloads_en.py`,
-  `injection_payloads_intl.py`), 12 styles × en/es/fr/de/pt/it × paraphrases × fillers × obfuscations
-  (leetspeak, homoglyphs, letter spacing, zero-width, case, full-width), planted at the start, middle
-  or end of real passages (`injection_data.py`). Hard negatives: patient instructions, contract
-  duties and notices in the same six languages, planted the same way.
+- Real passages (negatives, carriers): the shared corpora read by the project's connectors and cut by its
+  chunker (`injection_corpus.py`): MedQuAD (CC BY 4.0), CUAD (CC BY 4.0), PubMedQA (MIT), ContractNLI
+  (CC BY 4.0), USLM bills (US public domain). Documents are split train / evaluation by a hash of their
+  id; training-side documents are split again into fitting and calibration (3 in 10). No corpus text
+  ships, only weights.
+- Planted instructions, written for this project: hand-written templates (`injection_payloads_en.py`,
+  `injection_payloads_intl.py`: 12 styles, en/es/fr/de/pt/it, 6 or 3 paraphrases) and a compositional
+  grammar used for training only (`injection_grammar*.py`); obfuscations leetspeak, homoglyphs, letter
+  spacing, zero-width, case, full-width; planted at the start, middle or end of a passage. Hard
+  negatives: benign instructions to patients and contracting parties in the same languages.
 
-## Held out (never trained on)
-Styles {sorted(HELD_OUT_STYLES)}, language {sorted(HELD_OUT_LANGS)}, the last paraphrase of every
-(style, language), a separate set of filler values, and every evaluation-side document.
+## Split
+Training: every template but the last paraphrase of each (style, language) and the grammar, with the
+training filler values, in training-side documents. Evaluation: every template with the held-out filler
+values in evaluation-side documents; the acceptance figure is recall on the held-out paraphrases.
 
 ## Counts
 ```
-{counts}
+{meta['counts']}
 ```
 
-{format_table(meta.get('metrics_model_alone', {'recall': {}, 'false_flags': {}}), 'Model alone (evaluation side)')}
+## Results (evaluation side)
+{rows}
 
-`python bench/injection.py` prints the same for rules alone, model alone and both combined (the
-shipped screen), with the time per passage.
+{format_table(metrics['combined'], 'Shipped screen (rules OR learned)')}
+
+## Generalisation: whole styles / languages left out of training (refitted, same threshold rule)
+{format_generalisation(general) if general else 'not run'}
+
+## How far to trust these figures
+Nothing on the evaluation side was trained on, but the design (grammar, benign lexicons, de-spacing,
+the combination) was settled over a few training runs whose evaluation figures were read: they are not
+from one blind run. English held-out paraphrases are the weakest group; the n-gram model carries most
+of the recall and the MiniLM head alone is weak. Non-English false flags are measured only on the
+hand-written hard negatives (the shared corpora are English).
+
+`python bench/injection.py` prints these figures for rules alone, each model alone and the combination,
+with the time per passage.
 """
     path.write_text(text, encoding="utf-8")

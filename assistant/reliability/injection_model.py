@@ -1,20 +1,21 @@
-"""The learned injection detector: a small MLP over the bundled MiniLM's contextual token vectors,
-mean-pooled per window (each sentence, and each pair of neighbouring sentences), the passage's score
-being its highest window's. A passage is one encoder pass however many windows it has, so one planted
-sentence inside a long ordinary passage is scored on its own words at the cost of embedding the passage
-once. Combined with the phrase rules (flag = rules OR model) in `screen_hits`.
+"""The learned injection detector. Two window-level models read each passage: a small MLP over the
+bundled MiniLM's contextual token vectors, mean-pooled per window (each sentence, and each pair of
+neighbouring sentences), and a character n-gram model (injection_chars) over the same windows. Each
+scores a passage by its worst window; the two logits, standardised on calibration passages, are
+averaged (ScreenParams) and compared with one threshold. A passage is one encoder pass however many
+windows it has. Combined with the phrase rules (flag = rules OR learned) in `screen_hits`.
 
 Text is scored on a matching copy: injection.normalise (NFKC, invisible characters, look-alikes, case)
 plus letter-spacing and leetspeak undone, so "I g n o r e" and "1gn0r3" read as the word they spell.
-The weights (a few hundred KB of JSON) ship in the package; nothing is downloaded. Constructing a
-detector is free; `warm_up()` (or the first call) loads the head and reuses the knowledge base's
+The weights (injection_head.json, injection_chars.npz, injection_screen.json: about 2 MB) ship in the
+package; nothing is downloaded. Constructing a detector is free; `warm_up()` (or the first call)
+loads them and reuses the knowledge base's
 embedder when it is the bundled torch MiniLM, else loads that model itself."""
 
 from __future__ import annotations
 
 import base64
 import json
-import re
 import threading
 import weakref
 from pathlib import Path
@@ -23,46 +24,18 @@ from typing import Any, Sequence
 import numpy as np
 
 from assistant.core.errors import AssistantError
-from assistant.core.text import sentence_spans
 from assistant.core.types import Hit, QuarantinedHit
-from assistant.reliability.injection import normalise, screen
+from assistant.reliability.injection import screen
+from assistant.reliability.injection_chars import CharModel, window_texts
+from assistant.reliability.injection_text import model_text, windows  # windows: re-exported for callers
 
 DEFAULT_HEAD = Path(__file__).with_name("injection_head.json")
+DEFAULT_SCREEN = Path(__file__).with_name("injection_screen.json")
 FORMAT = "injection-head/1"
+SCREEN_FORMAT = "injection-screen/1"
 ENCODER = "bundled:all-MiniLM-L6-v2"
 SEGMENT_TOKENS = 254  # the embedder's max_seq_length (256) less [CLS] and [SEP]
-MIN_WINDOW_CHARS = 30  # shorter sentences ("Dosage.", "7.2.") join the next one
 BATCH = 16
-
-_SPACED = re.compile(r"(?<!\w)(?:[^\W\d_][ .\-]){3,}[^\W\d_](?!\w)")
-_LEET_WORD = re.compile(r"(?<![\w@$])(?=[\w@$]*[^\W\d_])(?=[\w@$]*[013457@$])[\w@$]{2,}")
-_UNLEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
-
-
-def model_text(text: str) -> str:
-    """The copy the model reads: normalised, letter-spaced words joined, leetspeak words spelled out.
-    A number standing alone ("500 mg", "1-800") is left alone: only tokens mixing letters and digits
-    are read as leetspeak."""
-    norm = normalise(text)
-    norm = _SPACED.sub(lambda m: re.sub(r"[ .\-]", "", m.group()), norm)
-    return _LEET_WORD.sub(lambda m: m.group().translate(_UNLEET), norm)
-
-
-def windows(text: str) -> list[tuple[int, int]]:
-    """Sentence spans of `text` with very short ones merged into the next."""
-    spans: list[tuple[int, int]] = []
-    pending: int | None = None
-    for start, end in sentence_spans(text):
-        start = start if pending is None else pending
-        if end - start < MIN_WINDOW_CHARS:
-            pending = start
-            continue
-        spans.append((start, end))
-        pending = None
-    if pending is not None:
-        spans = spans[:-1] + [(spans[-1][0], len(text.rstrip()))] if spans else [(pending, len(text.rstrip()))]
-    return [s for s in spans if text[s[0]:s[1]].strip()] or ([(0, len(text))] if text.strip() else [])
-
 
 class WindowEncoder:
     """Per-window vectors for texts: one forward pass per segment of at most SEGMENT_TOKENS tokens."""
@@ -210,36 +183,80 @@ def _array(d: dict) -> np.ndarray:
     return np.frombuffer(base64.b64decode(d["f32"]), dtype="<f4").reshape(d["shape"]).copy()
 
 
-class InjectionDetector:
-    """Cheap to construct; `warm_up()` loads the head and the encoder (otherwise the first call does)."""
+class ScreenParams:
+    """How the two learned scores combine: each model's passage logit standardised by its mean and
+    spread over calibration passages, averaged with weight `w_chars`; flagged at or above `threshold`."""
 
-    def __init__(self, embedder: Any = None, path: str | Path | None = None) -> None:
-        self.path = Path(path or DEFAULT_HEAD)
+    def __init__(self, data: dict) -> None:
+        self.data = data
+        self.mu_chars, self.sd_chars = float(data["chars"]["mu"]), float(data["chars"]["sd"])
+        self.mu_head, self.sd_head = float(data["head"]["mu"]), float(data["head"]["sd"])
+        self.w_chars, self.threshold = float(data["w_chars"]), float(data["threshold"])
+
+    def combine(self, chars: np.ndarray, head: np.ndarray) -> np.ndarray:
+        return (self.w_chars * (np.asarray(chars) - self.mu_chars) / self.sd_chars
+                + (1 - self.w_chars) * (np.asarray(head) - self.mu_head) / self.sd_head)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "ScreenParams":
+        path = Path(path)
+        if not path.is_file():
+            raise AssistantError(f"injection screen: expected its parameters at {path}, found no file; train them "
+                                 f"with `assistant injection train` or reinstall the package")
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != SCREEN_FORMAT:
+            raise AssistantError(f"injection screen {path}: expected format {SCREEN_FORMAT!r}, found "
+                                 f"{data.get('format')!r}; retrain with `assistant injection train`")
+        return cls(data)
+
+
+class InjectionDetector:
+    """The learned screen: n-gram model and MiniLM head, combined. Cheap to construct; `warm_up()` loads
+    the weights and the encoder (otherwise the first call does). `folder` holds the three weight files
+    (default: the ones the package ships)."""
+
+    def __init__(self, embedder: Any = None, folder: str | Path | None = None) -> None:
+        self.folder = Path(folder) if folder else DEFAULT_HEAD.parent
         self.encoder = WindowEncoder(embedder)
         self.head: Head | None = None
+        self.chars: Any = None
+        self.params: ScreenParams | None = None
+        self._lock = threading.Lock()
 
     def warm_up(self) -> None:
-        if self.head is None:
-            self.head = Head.load(self.path)
+        with self._lock:
+            if self.params is None:
+                self.head = Head.load(self.folder / DEFAULT_HEAD.name)
+                self.chars = CharModel.load(self.folder / "injection_chars.npz")
+                self.params = ScreenParams.load(self.folder / DEFAULT_SCREEN.name)
         self.encoder.warm_up()
 
-    def window_scores(self, texts: Sequence[str]) -> list[tuple[list[str], np.ndarray]]:
-        """Per text: its windows and their probabilities of being an instruction to the model."""
+    def details(self, texts: Sequence[str]) -> list[tuple[float, str]]:
+        """Per text: (combined score, the window that scored worst under either model)."""
         self.warm_up()
-        return [(words, 1 / (1 + np.exp(-self.head.logits(v)))) if len(v) else (words, np.zeros(0))
-                for words, v in self.encoder.encode(texts)]
+        out = []
+        for text, (words, vecs) in zip(texts, self.encoder.encode(texts)):
+            cw = window_texts(text)
+            c = self.chars.window_logits(cw) if cw else np.full(1, -1e9)
+            h = self.head.logits(vecs) if len(vecs) else np.full(1, -1e9)
+            score = float(self.params.combine(c.max(), h.max()))
+            z_chars = (c.max() - self.params.mu_chars) / self.params.sd_chars
+            z_head = (h.max() - self.params.mu_head) / self.params.sd_head
+            if cw and (z_chars >= z_head or not words):
+                worst = cw[int(c.argmax())]
+            else:
+                worst = words[int(h.argmax())] if words else ""
+            out.append((score, worst))
+        return out
 
     def scores(self, texts: Sequence[str]) -> list[float]:
-        return [float(p.max()) if len(p) else 0.0 for _, p in self.window_scores(texts)]
+        return [s for s, _ in self.details(texts)]
 
     def reasons(self, texts: Sequence[str]) -> list[list[str]]:
         """Per text: one reason naming the window that crossed the threshold, or none."""
-        out = []
-        for words, p in self.window_scores(texts):
-            best = int(p.argmax()) if len(p) else -1
-            ok = best >= 0 and p[best] >= self.head.threshold
-            out.append([f"learned detector ({p[best]:.2f}): '{' '.join(words[best].split())[:80]}'"] if ok else [])
-        return out
+        self.warm_up()
+        return [[f"learned detector ({s:.2f} >= {self.params.threshold:.2f}): '{' '.join(w.split())[:80]}'"]
+                if s >= self.params.threshold else [] for s, w in self.details(texts)]
 
 
 _SHARED: "weakref.WeakKeyDictionary[Any, InjectionDetector]" = weakref.WeakKeyDictionary()

@@ -1,171 +1,226 @@
-"""`assistant injection train`: builds the planted set and the real-passage negatives, encodes their
-windows once (cached in shards, so an interrupted run resumes where it stopped), fits the MLP head with
-max-over-windows pooling (a passage is as suspicious as its worst window), picks the threshold on
-calibration passages the head never fitted, and writes the head plus its data card.
+"""`assistant injection train`: fits the two learned injection detectors at window level and the screen
+that combines them, picks its threshold on calibration passages, and writes the weights, the screen's
+parameters and the data card.
 
-Training sees only TRAIN samples: training-side documents, training templates, training languages.
-Everything reported (held-in, held-out, false flags) comes from the evaluation side."""
+- character n-gram logistic regression (injection_chars) on every labelled window of the planted set
+  (templates + grammar, in training-side carriers), real training-side passages and hard negatives;
+- MLP head on MiniLM window vectors (injection_model.Head) on a seeded quarter of the same planted
+  passages plus the encoded real passages (vectors cached per text: a rerun or resumed run encodes
+  only what is missing);
+- the screen: each model's passage logit (its worst window) standardised on calibration passages and
+  averaged; flagged above the threshold that keeps calibration false flags at the target rate.
+
+Training sees only training-side documents, training filler values and never the last paraphrase of
+any (style, language); evaluation (injection_eval) uses the rest. sklearn is needed here only."""
 
 from __future__ import annotations
 
 import hashlib
 import random
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from assistant.core.errors import AssistantError
 from assistant.core.settings import default_cache_dir
-from assistant.reliability import injection_data as data
-from assistant.reliability.injection_corpus import EVAL, TRAIN, available, load_passages
-from assistant.reliability.injection_model import ENCODER, FORMAT, Head, WindowEncoder
+from assistant.reliability import injection_sets as sets
+from assistant.reliability.injection_cache import WindowCache
+from assistant.reliability.injection_chars import BUCKETS, CharModel, features
+from assistant.reliability.injection_corpus import (
+    EVAL,
+    TRAIN,
+    Passage,
+    available,
+    load_passages,
+)
+from assistant.reliability.injection_model import ENCODER, Head, WindowEncoder
 
-CALIB = "calib"
-# Real passages per corpus and side. The evaluation side totals > 10,000 passages (the false-flag
-# denominator); the training side is smaller because fitting needs variety, not volume.
-TRAIN_SIZES = {"medquad": 1100, "cuad": 700, "pubmedqa": 250, "contractnli": 250, "uslm": 0}
-EVAL_SIZES = {"medquad": 4500, "cuad": 3600, "pubmedqa": 0, "contractnli": 0, "uslm": 0}  # 0 = all
-PER_TRAIN_TEMPLATE = 8
-CALIB_SHARE = 0.3
-SHARD = 256
-CACHE_VERSION = "1"
+# Real passages per corpus (0 = all of that side). Training side: the n-gram model reads them all; the
+# MiniLM head the first MINI_SIZES of the same shuffled lists (encoding is the cost). Evaluation side:
+# > 10,000 passages, the false-flag denominator.
+TRAIN_SIZES = {"medquad": 9000, "cuad": 0, "pubmedqa": 0, "contractnli": 0, "uslm": 0}
+MINI_SIZES = {"medquad": 1100, "cuad": 700, "pubmedqa": 250, "contractnli": 250, "uslm": 0}
+EVAL_SIZES = {"medquad": 4500, "cuad": 3600, "pubmedqa": 0, "contractnli": 0, "uslm": 0}
+CALIB_SHARE = 3  # in 10 training-side documents calibrate the threshold and are never fitted
+PER_TEMPLATE, PER_GRAMMAR, BENIGN_PER_LANG = 40, 150, 300
+MINI_SHARE = 4  # the MiniLM head is fitted on one in MINI_SHARE planted passages
+# Generalisation runs: whole styles / languages left out of training, then evaluated.
+STYLE_GROUPS = (("override", "role_play", "fake_system", "passive"),
+                ("second_person", "exfiltration", "when_asked", "official_update"),
+                ("addressed_ai", "chat_turn", "output_dictation", "jailbreak"))
+LANG_GROUPS = (("it", "de"), ("es", "fr", "pt"))
 
 
 @dataclass
-class Encoded:
-    samples: list[data.Sample]
-    vectors: list[np.ndarray]  # per sample: (windows, 384)
+class Data:
+    fit: list[Passage]
+    calib: list[Passage]
+    mini_fit: list[Passage]
+    evaluation: list[Passage]
+    planted: list[sets.Planted]
+    mini: list[sets.Planted]  # the planted passages the MiniLM head is fitted on
+    benign: list[tuple[str, str]]
+    eval_planted: list[sets.Planted]
+    eval_benign: list[tuple[str, str]]
+    counts: dict = field(default_factory=dict)
 
 
-def build_samples(root: str | Path | None = None, seed: int = 0) -> list[data.Sample]:
-    """Every sample, split: TRAIN (fit), CALIB (threshold), HELD_IN / HELD_OUT (evaluation)."""
+def is_calibration(doc_id: str) -> bool:
+    return int(hashlib.sha256(f"calib:{doc_id}".encode()).hexdigest()[:8], 16) % 10 < CALIB_SHARE
+
+
+def build(root: str | Path | None = None, seed: int = 0) -> Data:
     corpora = available(root)
-    train_side = {c: load_passages(c, TRAIN, root, TRAIN_SIZES[c], seed) for c in corpora}
-    eval_side = {c: load_passages(c, EVAL, root, EVAL_SIZES[c], seed) for c in corpora}
-    hosts_train = [p for ps in train_side.values() for p in ps]
-    hosts_eval = [p for ps in eval_side.values() for p in ps]
-    rng = random.Random(seed)
-    samples: list[data.Sample] = []
-    for ps in train_side.values():
-        negatives = data.real_negatives(ps, TRAIN)
-        samples.extend(replace(s, split=CALIB) if rng.random() < CALIB_SHARE else s for s in negatives)
-    for ps in eval_side.values():
-        samples.extend(data.real_negatives(ps, data.HELD_OUT))
-    generated = (data.planted(hosts_train, hosts_eval, seed, per_train_template=PER_TRAIN_TEMPLATE)
-                 + data.hard_negatives(hosts_train, hosts_eval, seed))
-    # A slice of the training templates' samples calibrates the threshold's recall side too.
-    samples.extend(replace(s, split=CALIB) if s.split == TRAIN and rng.random() < 0.15 else s for s in generated)
-    # Fitting samples first: the encoding cache then holds what training needs before the evaluation side.
-    order = {TRAIN: 0, CALIB: 1, data.HELD_IN: 2}
-    return sorted(samples, key=lambda s: (order.get(s.split, 3), s.style == "real"))
+    if not corpora:
+        raise AssistantError("injection train: expected the shared corpora (medquad, cuad, pubmedqa, contractnli, "
+                             f"uslm) under {root or '../shared/data'}, found none; pass --data DIR")
+    side = {c: load_passages(c, TRAIN, root, TRAIN_SIZES[c], seed) for c in corpora}
+    mini = {p.text for c in corpora for p in (side[c][:MINI_SIZES[c]] if MINI_SIZES[c] else side[c])}
+    fit = [p for c in corpora for p in side[c] if not is_calibration(p.doc_id)]
+    calib = [p for c in corpora for p in side[c] if is_calibration(p.doc_id)]
+    evaluation = [p for c in corpora for p in load_passages(c, EVAL, root, EVAL_SIZES[c], seed)]
+    generated = sets.training_planted(fit, seed, PER_TEMPLATE, PER_GRAMMAR)
+    # The MiniLM share is drawn before the leakage filter, so the filter never changes which texts
+    # are encoded (the cache stays valid).
+    shared = mini_planted(generated, seed)
+    planted = [p for p in generated if not sets.restates_held_out(p.payload)]
+    data = Data(fit, calib, [p for p in fit if p.text in mini], evaluation, planted,
+                [p for p in shared if not sets.restates_held_out(p.payload)],
+                sets.benign_texts(fit, "train", seed, BENIGN_PER_LANG), sets.evaluation_planted(evaluation, seed),
+                sets.benign_texts(evaluation, "eval", seed, 20, short=False))
+    data.counts = {"real passages": {"fit": len(fit), "calibration": len(calib), "MiniLM fit": len(data.mini_fit),
+                                     "evaluation": len(evaluation)},
+                   "planted training passages": len(planted), "MiniLM planted": len(data.mini),
+                   f"dropped: restating a held-out paraphrase ({sets.LEAK_WORDS}-word run)": len(generated) - len(planted), "benign training texts": len(data.benign),
+                   "planted evaluation passages": len(data.eval_planted),
+                   "held-out-paraphrase evaluation passages": sum(p.held_out_paraphrase for p in data.eval_planted),
+                   "benign evaluation texts": len(data.eval_benign)}
+    return data
 
 
-def encode_cached(samples: Sequence[data.Sample], encoder: WindowEncoder, cache: Path,
-                  progress: bool = True) -> Encoded:
-    """Window vectors of every sample, in shards of SHARD named by their texts' hash: a rerun (or a
-    resumed run) reads the shards it already has and encodes only the missing ones."""
-    from tqdm import tqdm
-
-    cache.mkdir(parents=True, exist_ok=True)
-    vectors: list[np.ndarray] = []
-    starts = range(0, len(samples), SHARD)
-    for start in tqdm(starts, desc="encoding windows", unit="shard", disable=not progress):
-        texts = [s.text for s in samples[start:start + SHARD]]
-        key = hashlib.sha256("\x00".join([CACHE_VERSION, ENCODER, *texts]).encode("utf-8")).hexdigest()[:24]
-        path = cache / f"{key}.npz"
-        if path.is_file():
-            with np.load(path) as z:
-                flat, counts = z["flat"], z["counts"]
-        else:
-            encoded = [v for _, v in encoder.encode(texts)]
-            counts = np.array([len(v) for v in encoded])
-            flat = np.concatenate(encoded).astype(np.float16) if encoded else np.zeros((0, 384), np.float16)
-            tmp = path.with_suffix(".tmp.npz")
-            np.savez(tmp, flat=flat, counts=counts)
-            tmp.replace(path)  # whole shards only: an interrupted write never leaves a half shard
-        bounds = np.concatenate([[0], np.cumsum(counts)])
-        vectors.extend(flat[bounds[i]:bounds[i + 1]].astype(np.float32) for i in range(len(texts)))
-    return Encoded(list(samples), vectors)
+def mini_planted(planted: Sequence[sets.Planted], seed: int) -> list[sets.Planted]:
+    rng = random.Random(seed + 4)
+    return [p for p in planted if rng.randrange(MINI_SHARE) == 0]
 
 
-def _padded(vectors: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(passages, max windows, 384) zero-padded, and the mask of real windows."""
-    width = max(max((len(v) for v in vectors), default=1), 1)
-    x = np.zeros((len(vectors), width, 384), np.float32)
-    mask = np.zeros((len(vectors), width), bool)
-    for i, v in enumerate(vectors):
-        x[i, :len(v)], mask[i, :len(v)] = v, True
-    return x, mask
+def encode_all(data: Data, cache: WindowCache, encoder: WindowEncoder, seed: int, progress: bool) -> None:
+    """Fitting texts first: an interrupted run has what training needs before the evaluation side."""
+    texts = ([p.text for p in data.mini] + [t for t, _ in data.benign[::MINI_SHARE]]
+             + [p.text for p in data.mini_fit] + [p.text for p in data.calib] + [p.text for p in data.eval_planted]
+             + [t for t, _ in data.eval_benign] + [p.text for p in data.evaluation])
+    cache.fill(texts, lambda batch: encoder.encode(batch), progress)
 
 
-def fit_head(vectors: Sequence[np.ndarray], labels: Sequence[int], seed: int = 0, hidden: int = 64,
-             epochs: int = 40, lr: float = 2e-3, batch: int = 128, progress: bool = True) -> Head:
-    """MLP on windows, trained through the max over each passage's windows (multiple-instance):
-    a positive needs one window that scores high, a negative needs every window low."""
+def _keep(style: str, lang: str, styles, langs) -> bool:
+    return (styles is None or style not in styles) and (langs is None or lang not in langs)
+
+
+def fit_chars(data: Data, exclude_styles=None, exclude_langs=None, C: float = 4.0) -> CharModel:
+    """Logistic regression on hashed n-grams of every labelled window, classes balanced."""
+    try:
+        from scipy.sparse import csr_matrix
+        from sklearn.linear_model import LogisticRegression
+    except ImportError as exc:
+        raise AssistantError(f"injection train: expected scikit-learn for the n-gram model, found {exc}; "
+                             "pip install scikit-learn") from None
+    texts: list[str] = []
+    labels: list[int] = []
+    for p in data.planted:
+        if _keep(p.style, p.lang, exclude_styles, exclude_langs):
+            words = sets.window_texts(p.text)
+            for w, label in zip(words, sets.window_labels(p.text, p.payload, words)):
+                if label is not None:
+                    texts.append(w)
+                    labels.append(label)
+    negatives = [p.text for p in data.fit] + [t for t, lang in data.benign if exclude_langs is None or lang not in exclude_langs]
+    for t in negatives:
+        words = sets.window_texts(t)
+        texts.extend(words)
+        labels.extend([0] * len(words))
+    unique = dict.fromkeys(texts)
+    feats = {t: features(t) for t in unique}
+    indptr, indices, values = [0], [], []
+    for t in texts:
+        ids, vals = feats[t]
+        indices.append(ids)
+        values.append(vals)
+        indptr.append(indptr[-1] + len(ids))
+    x = csr_matrix((np.concatenate(values), np.concatenate(indices), np.array(indptr)), shape=(len(texts), BUCKETS))
+    clf = LogisticRegression(C=C, max_iter=2000, class_weight="balanced").fit(x, np.array(labels))
+    return CharModel(clf.coef_[0].astype(np.float32), float(clf.intercept_[0]), 0.0,
+                     {"windows": len(texts), "positive windows": int(sum(labels)), "C": C})
+
+
+def fit_head(data: Data, cache: WindowCache, seed: int, exclude_styles=None, exclude_langs=None,
+             hidden: int = 128, epochs: int = 30) -> Head:
+    """The MLP on labelled MiniLM windows (positive: the payload's windows), classes weighted."""
     import torch
-    from tqdm import tqdm
 
+    xs: list[np.ndarray] = []
+    ys: list[int] = []
+    for p in data.mini:
+        entry = cache.get(p.text)
+        if entry is None or entry[0] is None or not _keep(p.style, p.lang, exclude_styles, exclude_langs):
+            continue
+        for v, label in zip(entry[1], sets.window_labels(p.text, p.payload, entry[0])):
+            if label is not None:
+                xs.append(v)
+                ys.append(label)
+    negatives = [t for t, lang in data.benign[::MINI_SHARE] if exclude_langs is None or lang not in exclude_langs]
+    for t in negatives + [p.text for p in data.mini_fit]:
+        entry = cache.get(t)
+        if entry is not None:
+            xs.extend(entry[1])
+            ys.extend([0] * len(entry[1]))
     torch.manual_seed(seed)
-    x, mask = _padded(vectors)
-    x, mask = torch.from_numpy(x), torch.from_numpy(mask)
-    y = torch.tensor(labels, dtype=torch.float32)
+    x = torch.tensor(np.asarray(xs, np.float32))
+    y = torch.tensor(ys, dtype=torch.float32)
     model = torch.nn.Sequential(torch.nn.Dropout(0.1), torch.nn.Linear(384, hidden), torch.nn.ReLU(),
                                 torch.nn.Linear(hidden, 1))
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-3)
-    pos_weight = (len(y) - y.sum()) / max(y.sum().item(), 1.0)
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-2)
+    pos_weight = (len(y) - y.sum()) / y.sum().clamp(min=1.0)
     gen = torch.Generator().manual_seed(seed)
-    for _ in tqdm(range(epochs), desc="fitting head", unit="epoch", disable=not progress):
+    for _ in range(epochs):
         model.train()
-        for idx in torch.randperm(len(y), generator=gen).split(batch):
-            logits = model(x[idx]).squeeze(-1).masked_fill(~mask[idx], -1e4).amax(dim=1)
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y[idx], pos_weight=pos_weight)
+        for idx in torch.randperm(len(y), generator=gen).split(256):
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(model(x[idx]).squeeze(-1), y[idx],
+                                                                        pos_weight=pos_weight)
             opt.zero_grad()
             loss.backward()
             opt.step()
     lin = [m for m in model if isinstance(m, torch.nn.Linear)]
     layers = [(m.weight.detach().numpy().T.copy(), m.bias.detach().numpy().copy()) for m in lin]
-    return Head(layers, 0.5, {"encoder": ENCODER, "hidden": hidden, "epochs": epochs, "seed": seed})
+    return Head(layers, 0.5, {"encoder": ENCODER, "hidden": hidden, "epochs": epochs, "seed": seed,
+                              "windows": len(ys), "positive windows": int(sum(ys))})
 
 
-def passage_scores(head: Head, vectors: Sequence[np.ndarray]) -> np.ndarray:
-    return np.array([float(1 / (1 + np.exp(-head.logits(v).max()))) if len(v) else 0.0 for v in vectors])
+def head_logits(head: Head, cache: WindowCache, texts: Sequence[str]) -> np.ndarray:
+    out = []
+    for t in texts:
+        entry = cache.get(t)
+        if entry is None:
+            raise AssistantError("injection train: expected every scored text in the window cache, found one "
+                                 "missing; rerun `assistant injection train` (it encodes what is missing)")
+        out.append(float(head.logits(entry[1].astype(np.float32)).max()) if len(entry[1]) else -1e9)
+    return np.array(out)
 
 
-def pick_threshold(neg_scores: np.ndarray, max_false_flag_rate: float, floor: float = 0.5) -> float:
-    """The lowest threshold that keeps calibration false flags at or under the target rate, never
-    below `floor`; set just above the score of the last negative it has to let through."""
-    allowed = int(np.floor(max_false_flag_rate * len(neg_scores)))
-    ranked = np.sort(neg_scores)[::-1]
-    above = ranked[allowed] if allowed < len(ranked) else 0.0
-    return float(max(floor, min(0.999, np.nextafter(above, 1.0) + 1e-4)))
+def pick_threshold(scores: np.ndarray, rate: float) -> float:
+    """Just above the calibration score that the allowed number of false flags (rate x count) sits on."""
+    ranked = np.sort(scores)[::-1]
+    allowed = int(np.floor(rate * len(ranked)))
+    return float(ranked[min(allowed, len(ranked) - 1)] + 1e-4)
 
 
-def train(out: Path, root: str | Path | None = None, seed: int = 0, cache: Path | None = None,
-          epochs: int = 40, max_false_flag_rate: float = 0.0005, progress: bool = True) -> dict:
-    """Fits and writes the head at `out` with a data card beside it; returns the metrics."""
-    from assistant.reliability.injection_eval import evaluate, write_card
-
+def timed(label: str, log: list, fn, *args, **kwargs):
     started = time.perf_counter()
-    samples = build_samples(root, seed)
-    cache = cache or default_cache_dir() / "injection" / "windows"
-    encoded = encode_cached(samples, WindowEncoder(), cache, progress)
-    fit = [i for i, s in enumerate(samples) if s.split == data.TRAIN]
-    head = fit_head([encoded.vectors[i] for i in fit], [samples[i].label for i in fit], seed, epochs=epochs,
-                    progress=progress)
-    calib = [i for i, s in enumerate(samples) if s.split == CALIB]
-    calib_scores = passage_scores(head, [encoded.vectors[i] for i in calib])
-    calib_neg = np.array([sc for sc, i in zip(calib_scores, calib) if samples[i].label == 0])
-    head.threshold = pick_threshold(calib_neg, max_false_flag_rate)
-    ev = [i for i, s in enumerate(samples) if s.split in (data.HELD_IN, data.HELD_OUT)]
-    model_flags = passage_scores(head, [encoded.vectors[i] for i in ev]) >= head.threshold
-    metrics = evaluate([samples[i] for i in ev], model_flags)
-    head.meta.update(format=FORMAT, threshold_rule=f"calibration false flags <= {max_false_flag_rate:.4%}",
-                     counts=data.describe(samples), metrics_model_alone=metrics,
-                     training_seconds=round(time.perf_counter() - started, 1),
-                     command=f"assistant injection train --out {out} --seed {seed} --epochs {epochs}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    head.dump(out)
-    write_card(out.with_name(out.stem + "_card.md"), head.meta, head.threshold)
-    return metrics
+    out = fn(*args, **kwargs)
+    log.append(f"{label}: {time.perf_counter() - started:.1f} s")
+    return out
+
+
+def default_cache() -> Path:
+    return default_cache_dir() / "injection" / "windows"

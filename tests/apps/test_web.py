@@ -126,6 +126,9 @@ def test_upload_is_cited_for_its_group_and_invisible_to_another(nina, browser, s
     (tmp_path / "zephyr-ward.md").write_text(FACT, encoding="utf-8")
     (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 not really a pdf")
     nina.click("#kb-tab-button")
+    # The tab's listing is filled by the page's load event: set the files only once it has run, or a
+    # late re-render (on a busy machine) empties the upload box again.
+    nina.wait_for_selector("#documents :text('health/metformin.md')", timeout=60_000)
     nina.set_input_files("#upload-files input[type=file]", [str(tmp_path / "zephyr-ward.md"), str(tmp_path / "broken.pdf")])
     nina.wait_for_selector("#upload-files :text('zephyr-ward.md')", timeout=30_000)
     nina.click("#ingest")

@@ -30,6 +30,7 @@ from assistant.apps.api_models import (
 from assistant.apps.gate import Busy, Gate
 from assistant.apps.limits import ApiLimits, BodyLimit
 from assistant.apps.openai_wire import (
+    ERROR_TYPES,
     completion,
     error_body,
     error_event,
@@ -42,7 +43,7 @@ from assistant.core.errors import AssistantError
 from assistant.core.serialize import answer_to_dict, hit_to_dict
 from assistant.core.text import check_question, sentence_spans
 from assistant.core.types import AUTO, BASE, Answer, SearchFilter
-from assistant.core.users import UserError, UserStore
+from assistant.core.users import AccessDenied, UserError, UserStore
 from assistant.followup import question_from_turns
 from assistant.pipeline import Assistant
 
@@ -66,6 +67,10 @@ def add_api(app, assistant: Assistant, users: UserStore | None = None, limits: A
     install_error_handlers(app)
     app.add_middleware(BodyLimit, limits=limits)
     bearer = HTTPBearer(auto_error=False, description="an API key from `assistant users --file F key NAME`")
+
+    @app.exception_handler(AccessDenied)  # raised by the core's one write rule, wherever a route reaches it
+    async def denied(request: Request, exc: AccessDenied):
+        return JSONResponse(error_body(str(exc), ERROR_TYPES[exc.status], exc.code, exc.param), status_code=exc.status)
 
     @app.exception_handler(Busy)
     async def busy(request: Request, exc: Busy):

@@ -14,7 +14,7 @@ from assistant.apps.api_caller import ERRORS, Caller, http_error
 from assistant.apps.api_models import DeletedOut, DocumentList, DocumentsIn, IngestOut
 from assistant.apps.limits import ApiLimits
 from assistant.core.errors import KnowledgeBaseError
-from assistant.core.users import AccessDenied, upload_acl
+from assistant.core.users import upload_acl
 from assistant.ingest.catalog import DocumentRecord
 from assistant.ingest.uploads import (
     TextDocument,
@@ -59,7 +59,7 @@ def add_document_routes(app, assistant: Assistant, caller, limits: ApiLimits) ->
             groups = [g.strip() for v in form.getlist("groups") if isinstance(v, str) for g in v.split(",") if g.strip()]
             domain = form.get("domain") if isinstance(form.get("domain"), str) else None
             contents = [(f.filename or "upload", await f.read()) for f in files]
-            acl = _acl(who, groups or None)
+            acl = upload_acl(who.user, groups or None)
             ids: list[str] = []
             job = lambda: ingest_files(kb, contents, acl, who.user, domain or None, upload_limits)  # noqa: E731
         elif kind.startswith("application/json"):
@@ -70,7 +70,7 @@ def add_document_routes(app, assistant: Assistant, caller, limits: ApiLimits) ->
             if len(body.documents) > limits.files:  # the limit lives in ApiLimits only, as for files
                 raise http_error(422, f"at most {limits.files} documents per upload, found {len(body.documents)}; "
                                       "send the rest in another request", "invalid_value", "documents")
-            acl = _acl(who, body.groups)
+            acl = upload_acl(who.user, body.groups)
             texts = [TextDocument(d.text, d.id, d.title, d.domain, d.metadata) for d in body.documents]
             ids = [text_id(t, acl, who.user) for t in texts]
             job = lambda: ingest_texts(kb, texts, acl, who.user, body.domain)  # noqa: E731
@@ -81,8 +81,6 @@ def add_document_routes(app, assistant: Assistant, caller, limits: ApiLimits) ->
             report = await anyio.to_thread.run_sync(job)
         except KnowledgeBaseError as exc:  # another process holds the KB's write lock
             raise http_error(409, str(exc), "kb_busy") from None
-        except AccessDenied as exc:
-            raise http_error(exc.status, str(exc), exc.code, "groups") from None
         return {**report.to_dict(), "ids": ids}
 
     @app.delete("/v1/documents/{doc_id:path}", response_model=DeletedOut, responses=ERRORS,
@@ -92,19 +90,10 @@ def add_document_routes(app, assistant: Assistant, caller, limits: ApiLimits) ->
             record = delete_visible(kb, doc_id, who.user)
         except KnowledgeBaseError as exc:
             raise http_error(409, str(exc), "kb_busy") from None
-        except AccessDenied as exc:  # the caller sees it, so saying so reveals nothing
-            raise http_error(exc.status, str(exc), exc.code, "doc_id") from None
         if record is None:  # the same answer whether it is absent or hidden: a caller learns nothing of others' ids
             raise http_error(404, f"no document {doc_id!r} that you may see; GET /v1/documents lists yours",
                              "document_not_found", "doc_id")
         return {"id": doc_id, "deleted": True}
-
-
-def _acl(who: Caller, groups: list[str] | None) -> tuple[str, ...]:
-    try:
-        return upload_acl(who.user, groups)
-    except AccessDenied as exc:
-        raise http_error(exc.status, str(exc), exc.code, "groups") from None
 
 
 def _record(r: DocumentRecord) -> dict:

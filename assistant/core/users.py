@@ -4,8 +4,8 @@ A user's groups are their document ACL: `User.filters()` gives the `SearchFilter
 theirs runs under, so a passage outside their groups never reaches the generator, the sources panel or
 the API. Each group comes with a role: a `reader` only reads its documents, an `editor` may also add,
 replace and delete them; an `admin` may write every document, public ones included. `may_write` and
-`upload_acl` below are the one rule the page, the API and the upload core apply. Passwords are stored as scrypt hashes and API keys as SHA-256 digests: whoever reads the file
-learns neither. Edit it with `assistant users ...`; the file is rewritten atomically (temp file +
+`upload_acl` below are the one rule the page, the API and the upload core apply. Passwords are
+stored as scrypt hashes and API keys as SHA-256 digests: whoever reads the file learns neither. Edit it with `assistant users ...`; the file is rewritten atomically (temp file +
 rename), so a crash mid-write never leaves it half written.
 """
 
@@ -40,11 +40,12 @@ class UserError(AssistantError):
 
 class AccessDenied(AssistantError):
     """A write the caller's roles do not allow (or a group name that is not valid). `code` is the
-    API's machine-readable reason; `status` its HTTP status."""
+    API's machine-readable reason, `status` its HTTP status and `param` the request field it concerns;
+    the API answers every one with them (apps/api.py), the page shows the message."""
 
-    def __init__(self, message: str, code: str = "forbidden", status: int = 403) -> None:
+    def __init__(self, message: str, code: str = "forbidden", status: int = 403, param: str = "groups") -> None:
         super().__init__(message)
-        self.code, self.status = code, status
+        self.code, self.status, self.param = code, status, param
 
 
 @dataclass(frozen=True)

@@ -160,8 +160,7 @@ def text_id(document: TextDocument, acl: Sequence[str], caller: User | None) -> 
 
 def ingest_texts(kb: KnowledgeBase, documents: Sequence[TextDocument], acl: Sequence[str],
                  caller: User | None, domain: str | None = None) -> IngestReport:
-    _check_acl(caller, acl)
-    items: list[Document | Exception] = []
+    items: list[Document | Exception] = []  # ingest_records checks the caller may write `acl`
     for n, d in enumerate(documents, 1):
         name = text_id(d, acl, caller)
         try:  # an API record's fields live apart from the keys the stages read (assistant.metadata)
@@ -209,7 +208,8 @@ def delete_visible(kb: KnowledgeBase, doc_id: str, caller: User | None) -> Docum
         record = found[0]
         if not may_write(caller, record.acl):
             raise AccessDenied(f"document {doc_id!r}: you may read it but not delete it; its groups are "
-                               f"{list(record.acl) or 'none (public: only an admin may change it)'}", "read_only")
+                               f"{list(record.acl) or 'none (public: only an admin may change it)'}", "read_only",
+                               param="doc_id")
         kb.delete_document(doc_id)
         file = uploaded_file(kb, record)
         if file is not None:
@@ -345,9 +345,10 @@ def _unzip(name: str, content: bytes | Path, folder: Path, limits: UploadLimits,
 
 
 def _confined(target: Path, root: Path) -> bool:
-    """Whether `target` (and each folder on the way, symlinks followed) resolves inside `root`."""
+    """Whether `target` resolves inside `root`, every symlink on the way followed (a folder linked out
+    of the KB included)."""
     try:
-        return target.resolve().is_relative_to(root) and target.parent.resolve().is_relative_to(root)
+        return target.resolve().is_relative_to(root)
     except (OSError, RuntimeError):  # a symlink loop
         return False
 

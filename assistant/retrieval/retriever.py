@@ -48,13 +48,16 @@ class HybridRetriever:
         k = k or self.config.top_k
         with self.kb.lock:
             self.kb.reconcile(save=False)
-            if self._nothing_visible(filters):
-                return [[] for _ in queries]  # nothing this caller may see: skip encoding altogether
+            # Read once: a document an ingest adds meanwhile shows from the next search on, one it
+            # removes has no chunk left to return, and the ACL is looked at again on the hits below.
+            allowed = self.kb.catalog.allowed_keys(filters)
+        if allowed is not None and len(allowed) == 0:
+            return [[] for _ in queries]  # nothing this caller may see: skip encoding altogether
         focused = [focus_query(q) if self.config.query_cleanup else FocusedQuery(q, q, q) for q in queries]
         questions = [f.dense for f in focused]
         qvecs = self.kb.embedder.encode(questions)
         with self.kb.lock:  # not while an ingest or delete in another thread is changing the KB
-            candidates = self._candidates(focused, questions, qvecs, k, filters)
+            candidates = self._candidates(focused, questions, qvecs, k, allowed)
         out = []
         for question, (ranked, chunks) in zip(questions, candidates):
             if self.reranker is not None:
@@ -70,14 +73,9 @@ class HybridRetriever:
             out.append(hits)
         return out
 
-    def _nothing_visible(self, filters: SearchFilter | None) -> bool:
-        allowed = self.kb.catalog.allowed_keys(filters)
-        return allowed is not None and len(allowed) == 0
-
     def _candidates(self, focused: list[FocusedQuery], questions: list[str], qvecs: np.ndarray, k: int,
-                    filters: SearchFilter | None) -> list[tuple[list, dict]]:
+                    allowed: np.ndarray | None) -> list[tuple[list, dict]]:
         """Per query, the fused ranking (deep enough for the reranker) and its chunks, read under the lock."""
-        allowed = self.kb.catalog.allowed_keys(filters)
         n = max(self.config.candidates, k)
         dense_lists = self.kb.dense.search(qvecs, n, allowed=allowed)
         sparse_lists = self.kb.catalog.sparse.search_many([f.sparse for f in focused], n, allowed)

@@ -38,7 +38,7 @@ from assistant.reliability.consistency import SelfConsistency
 from assistant.reliability.escalate import Escalator
 from assistant.reliability.flagged import withhold_flagged
 from assistant.reliability.guard import OutputGuard
-from assistant.reliability.injection import screen_hits
+from assistant.reliability.injection_model import screen_hits
 from assistant.reliability.verifier import Verifier
 from assistant.retrieval.retriever import HybridRetriever
 
@@ -151,7 +151,10 @@ class Assistant:
         return config.for_domain(domains.most_common(1)[0][0]).min_relevance if domains else config.min_relevance
 
     def _screen(self, hits: list[Hit]) -> tuple[list[Hit], list[QuarantinedHit]]:
-        return screen_hits(hits) if self.settings.reliability.injection_screening else (hits, [])
+        # Phrase rules OR the learned screen; the learned one reuses the KB's embedder (loaded once).
+        if not self.settings.reliability.injection_screening:
+            return hits, []
+        return screen_hits(hits, embedder=self.kb.embedder)
 
     def _answer(self, question: str, hits: list[Hit], adapter: str | None, timings: dict[str, float],
                 quarantined: list[QuarantinedHit], on_event: Listener | None = None) -> Answer:

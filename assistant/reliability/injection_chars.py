@@ -1,5 +1,5 @@
-"""The character n-gram injection detector: a logistic regression over hashed character 2–5-grams of
-each window (sentence, and pair of neighbouring sentences) of the de-obfuscated matching copy, a
+"""The character n-gram injection detector: a logistic regression over hashed character 2–5-grams and
+word pairs of each window (sentence, and pair of neighbouring sentences) of the de-obfuscated matching copy, a
 passage scoring as its worst window. It needs no encoder pass, reads every language the same way,
 and the de-obfuscation (injection_model.model_text) plus n-grams that survive a changed letter make
 it robust to leetspeak, look-alikes and spacing; it carries most of the screen's recall, the MiniLM
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zlib
 from pathlib import Path
 from typing import Sequence
@@ -23,9 +24,11 @@ from assistant.core.errors import AssistantError
 from assistant.reliability.injection_text import model_text, windows
 
 DEFAULT_WEIGHTS = Path(__file__).with_name("injection_chars.npz")
-FORMAT = "injection-chars/1"
+FORMAT = "injection-chars/2"
 BUCKETS = 2**20
 NGRAMS = (2, 3, 4, 5)
+PAIR_WEIGHT = 2  # a word pair counts as two n-grams: rarer, and it carries the phrase ("system prompt")
+_TOKENS = re.compile(r"\w+|[^\w\s]")
 
 
 def window_texts(text: str) -> list[str]:
@@ -36,8 +39,10 @@ def window_texts(text: str) -> list[str]:
 
 
 def features(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """(bucket ids, weights) of one window: counts of its words' padded character n-grams, L2-normalised.
-    Words are padded with a space on each side, so n-grams mark word starts and ends ("char_wb")."""
+    """(bucket ids, weights) of one window: counts of its words' padded character n-grams and of its
+    neighbouring token pairs, L2-normalised. Words are padded with a space on each side, so n-grams mark
+    word starts and ends ("char_wb"); the pairs (words and punctuation, e.g. "previous instructions",
+    '" :') give the order that n-grams inside words cannot see."""
     counts: dict[int, int] = {}
     for word in text.split():
         w = f" {word} ".encode("utf-8")
@@ -45,6 +50,10 @@ def features(text: str) -> tuple[np.ndarray, np.ndarray]:
             for i in range(len(w) - n + 1):
                 h = zlib.crc32(w[i:i + n]) & (BUCKETS - 1)
                 counts[h] = counts.get(h, 0) + 1
+    tokens = _TOKENS.findall(text)
+    for a, b in zip(tokens, tokens[1:]):
+        h = zlib.crc32(f"\x01{a} {b}".encode("utf-8")) & (BUCKETS - 1)  # \x01: never inside a word n-gram
+        counts[h] = counts.get(h, 0) + PAIR_WEIGHT
     if not counts:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
     ids = np.fromiter(counts.keys(), np.int64, len(counts))

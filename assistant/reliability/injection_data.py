@@ -16,7 +16,8 @@ from typing import Sequence
 from assistant.core.text import sentence_spans
 from assistant.reliability.injection_corpus import Passage
 from assistant.reliability.injection_payloads_en import EN, EN_BENIGN
-from assistant.reliability.injection_payloads_intl import INTL, INTL_BENIGN
+from assistant.reliability.injection_benign_intl import INTL_BENIGN
+from assistant.reliability.injection_payloads_intl import INTL
 
 TRAIN, HELD_IN, HELD_OUT = "train", "held_in", "held_out"
 HELD_OUT_STYLES = frozenset({"passive", "when_asked"})

@@ -81,7 +81,7 @@ def write_card(path: Path, meta: dict, params: dict, metrics: dict, general: dic
 
 Written by `{meta['command']}` ({meta['training_seconds']} s on CPU, seed {meta['seed']}; encoded windows
 are cached per text, so a rerun encodes only what is missing). Files: `injection_chars.npz` (logistic
-regression over hashed character 2-5-grams of the de-obfuscated windows), `injection_head.json` (MLP
+regression over hashed character 2-5-grams and word pairs of the de-obfuscated windows), `injection_head.json` (MLP
 384 -> 128 -> 1 over bundled MiniLM window vectors), `injection_screen.json` (standardisation of the
 two passage logits on calibration passages, weight {params['w_chars']}, threshold {params['threshold']:.3f}:
 calibration false flags at or under the target rate). Shipped screen = phrase rules OR learned.
@@ -93,15 +93,19 @@ calibration false flags at or under the target rate). Shipped screen = phrase ru
   id; training-side documents are split again into fitting and calibration (3 in 10). No corpus text
   ships, only weights.
 - Planted instructions, written for this project: hand-written templates (`injection_payloads_en.py`,
-  `injection_payloads_intl.py`: 12 styles, en/es/fr/de/pt/it, 6 or 3 paraphrases) and a compositional
+  `injection_payloads_intl.py`: 12 styles, en/es/fr/de/pt/it, 7 or 4 paraphrases) and a compositional
   grammar used for training only (`injection_grammar*.py`); obfuscations leetspeak, homoglyphs, letter
   spacing, zero-width, case, full-width; planted at the start, middle or end of a passage. Hard
-  negatives: benign instructions to patients and contracting parties in the same languages.
+  negatives: benign instructions to patients and contracting parties in the same languages, and (training
+  only) the payloads' content stated plainly with nobody addressed ("The usual starting dose of X is Y").
 
 ## Split
 Training: every template but the last paraphrase of each (style, language) and the grammar, with the
-training filler values, in training-side documents. Evaluation: every template with the held-out filler
-values in evaluation-side documents; the acceptance figure is recall on the held-out paraphrases.
+training filler values, in training-side documents; grammar sentences sharing a five-word run with a
+held-out paraphrase are dropped. Evaluation: every template with the held-out filler values in
+evaluation-side documents; the acceptance figure is recall on the held-out paraphrases. The held-out
+paraphrases (the 7th English / 4th other-language one of each style) were written after the previous
+screen's figures were read and before this one was trained: a blind set for this run.
 
 ## Counts
 ```
@@ -117,11 +121,17 @@ values in evaluation-side documents; the acceptance figure is recall on the held
 {format_generalisation(general) if general else 'not run'}
 
 ## How far to trust these figures
-Nothing on the evaluation side was trained on, but the design (grammar, benign lexicons, de-spacing,
-the combination) was settled over a few training runs whose evaluation figures were read: they are not
-from one blind run. English held-out paraphrases are the weakest group; the n-gram model carries most
-of the recall and the MiniLM head alone is weak. Non-English false flags are measured only on the
-hand-written hard negatives (the shared corpora are English).
+Nothing on the evaluation side was trained on, and the held-out paraphrases were new to this run (see
+Split); the design (grammar, benign lexicons, de-spacing, word pairs, the combination) was settled over
+earlier runs whose evaluation figures were read. English held-out paraphrases are the weakest group;
+the n-gram model carries most of the recall and the MiniLM head alone is weak. Non-English false flags
+are measured only on the hand-written hard negatives (the shared corpora are English).
+
+Measured and not shipped: MiniLM with its top two layers fine-tuned on the same labelled windows (10 min
+on 2 cores, 1,200 steps of 32) reaches 0.910 blind recall alone at 4/10,127 real false flags, and 0.948
+to 0.958 combined with the n-gram model at 8 to 14 false flags, but flags 98 to 109 of the 220
+non-English hard negatives: with only a few dozen benign sentences per other language to learn from, it
+reads "not English" as "instruction". It needs real non-English ordinary text as negatives.
 
 `python bench/injection.py` prints these figures for rules alone, each model alone and the combination,
 with the time per passage.

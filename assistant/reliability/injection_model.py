@@ -51,11 +51,16 @@ class WindowEncoder:
             if self._model is None:
                 self._tokenizer, self._model = self._load()
 
-    def _load(self) -> tuple[Any, Any]:
+    @staticmethod
+    def can_share(embedder: Any) -> bool:
+        """Whether `embedder` is this very model on torch, so its loaded weights can be reused."""
         from assistant.core.models import embedder_identity
 
+        return embedder is not None and embedder.config.backend == "torch" and embedder.identity == embedder_identity(ENCODER)
+
+    def _load(self) -> tuple[Any, Any]:
         e = self._embedder
-        if e is not None and e.config.backend == "torch" and e.identity == embedder_identity(ENCODER):
+        if self.can_share(e):
             # The KB's embedder is this very model, already in memory: share its weights.
             e.warm_up()
             transformer = e._model[0]
@@ -264,8 +269,9 @@ _DEFAULT: list[InjectionDetector] = []
 
 
 def detector_for(embedder: Any = None) -> InjectionDetector:
-    """One detector per embedder, so a process that screens many questions loads the head once."""
-    if embedder is None:
+    """One detector per embedder whose weights it can share, else the one default detector (its own
+    MiniLM, loaded once per process however many KBs use other embedders)."""
+    if embedder is None or not WindowEncoder.can_share(embedder):
         if not _DEFAULT:
             _DEFAULT.append(InjectionDetector())
         return _DEFAULT[0]

@@ -23,7 +23,8 @@ from assistant.reliability import injection_data as D
 from assistant.reliability.injection_corpus import Passage
 from assistant.reliability.injection_grammar import STYLES, benign_lexicon, generate, lexicons
 from assistant.reliability.injection_payloads_en import EN, EN_BENIGN
-from assistant.reliability.injection_payloads_intl import INTL, INTL_BENIGN
+from assistant.reliability.injection_benign_intl import INTL_BENIGN
+from assistant.reliability.injection_payloads_intl import INTL
 from assistant.reliability.injection_text import model_text, windows
 
 LANGS = ("en", "es", "fr", "de", "pt", "it")

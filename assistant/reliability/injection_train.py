@@ -45,7 +45,7 @@ TRAIN_SIZES = {"medquad": 9000, "cuad": 0, "pubmedqa": 0, "contractnli": 0, "usl
 MINI_SIZES = {"medquad": 1100, "cuad": 700, "pubmedqa": 250, "contractnli": 250, "uslm": 0}
 EVAL_SIZES = {"medquad": 4500, "cuad": 3600, "pubmedqa": 0, "contractnli": 0, "uslm": 0}
 CALIB_SHARE = 3  # in 10 training-side documents calibrate the threshold and are never fitted
-PER_TEMPLATE, PER_GRAMMAR, BENIGN_PER_LANG = 40, 150, 300
+PER_TEMPLATE, PER_GRAMMAR, BENIGN_PER_LANG = 40, 150, 400
 MINI_SHARE = 4  # the MiniLM head is fitted on one in MINI_SHARE planted passages
 # Generalisation runs: whole styles / languages left out of training, then evaluated.
 STYLE_GROUPS = (("override", "role_play", "fake_system", "passive"),

@@ -14,7 +14,6 @@ import pytest
 from assistant.core.types import Document, Generator
 from assistant.pipeline import Assistant
 from assistant.reliability.injection import normalise
-from assistant.reliability.injection_model import screen_hits
 
 LEAFLET = Path(__file__).resolve().parents[2] / "assistant" / "demo" / "corpus" / "health" / "metformin.md"
 # Each planted document is about its own (invented) medicine, so its question retrieves it beside the leaflet.
@@ -72,11 +71,7 @@ def _runs(text: str, n: int = 4) -> set[tuple[str, ...]]:
 
 
 @pytest.mark.slow
-def test_no_payload_of_ten_planted_styles_reaches_a_shown_answer(new_kb, monkeypatch):
-    # The pipeline still screens with the rules alone (the learned screen false-flags a leaflet-style
-    # dose sentence, see tests/reliability/test_guarded_pipeline.py); this wires the learned screen in
-    # exactly as Assistant._screen would, to measure it end to end. Drop the patch once it is wired.
-    monkeypatch.setattr(Assistant, "_screen", lambda self, hits: screen_hits(hits, embedder=self.kb.embedder))
+def test_no_payload_of_ten_planted_styles_reaches_a_shown_answer(new_kb):
     kb = new_kb()
     docs = [Document("health/metformin.md", LEAFLET.read_text(encoding="utf-8"), title="Metformin", domain="healthcare")]
     docs += [Document(f"planted/{style.replace(' ', '-')}.md", f"Metformin notes\n\n{before} {payload} Ask your "
@@ -84,15 +79,18 @@ def test_no_payload_of_ten_planted_styles_reaches_a_shown_answer(new_kb, monkeyp
              for style, before, payload, _ in PLANTED]
     assert kb.ingest(docs).documents_added == len(docs)
     assistant = Assistant(kb, generator=Obedient())
-    retrieved, quarantined, leaks = 0, 0, []
+    retrieved, quarantined, leaks, leaflet_flagged = 0, 0, [], 0
     for style, _, payload, question in PLANTED:
         doc_id = f"planted/{style.replace(' ', '-')}.md"
         retrieved += doc_id in {h.chunk.doc_id for h in assistant.retriever.search(question)}
         answer = assistant.ask(question)
-        quarantined += doc_id in {q.hit.chunk.doc_id for q in answer.quarantined}
+        held = {q.hit.chunk.doc_id for q in answer.quarantined}
+        quarantined += doc_id in held
+        leaflet_flagged += "health/metformin.md" in held
         shown = [s.text for s in answer.sentences if s.verdict != "removed"] + [answer.text]
         payload_runs = _runs(payload)
         leaks += [(style, s) for s in shown if _runs(s) & payload_runs]
     assert leaks == []
     # The questions do reach the planted documents (else the test proves nothing), and the screen holds them.
     assert retrieved >= 9 and quarantined == retrieved
+    assert leaflet_flagged == 0  # the real leaflet beside them is never withheld

@@ -15,15 +15,14 @@ medlineplus.gov"); those are not clause-initial imperatives aimed at an assistan
 Matching runs on a normalised copy (NFKC, zero-width and soft-hyphen characters removed, common
 Cyrillic/Greek look-alikes mapped to Latin, lower case, runs of spaces collapsed), so full-width
 letters, "ig\u200bnore" or a Cyrillic "о" do not slip through. The passage itself is never changed.
+Retrieved hits are screened by injection_model.screen_hits: these rules OR the learned detector.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Sequence
 
-from assistant.core.types import Hit, QuarantinedHit
 
 # Invisible characters used to split trigger words; removed before matching.
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064"
@@ -126,17 +125,3 @@ def screen(text: str) -> list[str]:
             if item not in reasons:
                 reasons.append(item)
     return reasons
-
-
-def screen_hits(hits: Sequence[Hit]) -> tuple[list[Hit], list[QuarantinedHit]]:
-    """(hits safe to give the generator, quarantined hits with their reasons), order kept. The title is
-    screened too: the prompt shows it beside the passage."""
-    clean: list[Hit] = []
-    quarantined: list[QuarantinedHit] = []
-    for hit in hits:
-        reasons = screen(f"{hit.chunk.title}\n{hit.chunk.text}" if hit.chunk.title else hit.chunk.text)
-        if reasons:
-            quarantined.append(QuarantinedHit(hit, tuple(reasons)))
-        else:
-            clean.append(hit)
-    return clean, quarantined

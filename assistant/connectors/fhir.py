@@ -18,7 +18,7 @@ from typing import Any, Iterable, Iterator
 import lxml.html
 from lxml import etree
 
-from assistant.connectors.files import MAX_BINARY_BYTES, walk_files
+from assistant.connectors.files import MAX_BINARY_BYTES, source_files
 from assistant.connectors.healthcare import DOMAIN, _parser
 from assistant.connectors.html import html_to_text
 from assistant.connectors.pdf import read_pdf
@@ -166,17 +166,12 @@ class FHIRConnector:
 
     def iter_documents(self) -> Iterator[Document | Exception]:
         self.ignored, self.skipped = Counter(), 0
-        if not self.path.exists():
-            yield SourceError(str(self.path), "path does not exist; expected a FHIR .json/.ndjson file or a folder")
+        try:
+            files = source_files(self.path, _SUFFIXES, "expected a FHIR .json/.ndjson file or a folder",
+                                 "expected FHIR .json or .ndjson files in this folder, found none")
+        except SourceError as exc:
+            yield exc
             return
-        if self.path.is_file():
-            files = [self.path]
-        else:
-            files = [f for f in walk_files(self.path, {".json", ".ndjson", ".gz"})
-                     if f.name.lower().endswith(_SUFFIXES)]
-            if not files:
-                yield SourceError(str(self.path), "expected FHIR .json or .ndjson files in this folder, found none")
-                return
         for file in files:
             yield from self._read(file)
 

@@ -57,6 +57,21 @@ def walk_files(root: Path, suffixes=None, include: Sequence[str] = (), exclude: 
     return sorted(out)
 
 
+def source_files(path: Path, endings: tuple[str, ...], missing: str, empty: str) -> list[Path]:
+    """What a file-or-folder connector reads: `path` itself, or the files under it (walk_files) whose
+    names end with one of `endings` (lower case, ".xml", ".ndjson.gz"). Raises SourceError "path does
+    not exist; <missing>" or <empty> (a folder with none of them), each naming what was expected."""
+    if not path.exists():
+        raise SourceError(str(path), f"path does not exist; {missing}")
+    if path.is_file():
+        return [path]
+    suffixes = {"." + e.rsplit(".", 1)[-1] for e in endings}
+    files = [f for f in walk_files(path, suffixes) if f.name.lower().endswith(endings)]
+    if not files:
+        raise SourceError(str(path), empty)
+    return files
+
+
 def _link_problem(link: Path, real_root: Path) -> str:
     """Why a symbolic link under `real_root` is refused, or "" when it leads inside it."""
     try:

@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 from lxml import etree
 
-from assistant.connectors.files import MAX_FILE_BYTES, read_json_file, walk_files
+from assistant.connectors.files import MAX_FILE_BYTES, read_json_file, source_files
 from assistant.core.errors import SourceError
 from assistant.core.types import Document
 
@@ -50,16 +50,12 @@ class MedQuADConnector:
         self.path = Path(path)
 
     def iter_documents(self) -> Iterator[Document | Exception]:
-        if not self.path.exists():
-            yield SourceError(str(self.path), "path does not exist; expected a MedQuAD XML file or folder")
+        try:
+            files = source_files(self.path, (".xml",), "expected a MedQuAD XML file or folder",
+                                 "expected MedQuAD .xml files in this folder, found none")
+        except SourceError as exc:
+            yield exc
             return
-        if self.path.is_file():
-            files = [self.path]
-        else:
-            files = walk_files(self.path, {".xml"})
-            if not files:
-                yield SourceError(str(self.path), "expected MedQuAD .xml files in this folder, found none")
-                return
         for file in files:
             yield from self._read(file)
 

@@ -11,7 +11,7 @@ from typing import IO, Any, Iterator
 
 from lxml import etree
 
-from assistant.connectors.files import walk_files
+from assistant.connectors.files import source_files
 from assistant.core.errors import SourceError
 from assistant.core.types import Document
 
@@ -127,18 +127,14 @@ class PubMedConnector:
 
     def iter_documents(self) -> Iterator[Document | Exception]:
         self.skipped = self.ignored = 0
-        if not self.path.exists():
-            yield SourceError(str(self.path), "path does not exist; expected a PubMed XML file (.xml, .xml.gz) "
-                                              "or a folder of them")
+        try:
+            files = source_files(self.path, (".xml", ".xml.gz"),
+                                 "expected a PubMed XML file (.xml, .xml.gz) or a folder of them",
+                                 "expected PubMed .xml or .xml.gz files in this folder, found none; "
+                                 "download them with efetch (rettype=xml) or from the baseline FTP")
+        except SourceError as exc:
+            yield exc
             return
-        if self.path.is_file():
-            files = [self.path]
-        else:
-            files = [f for f in walk_files(self.path, {".xml", ".gz"}) if f.name.lower().endswith((".xml", ".xml.gz"))]
-            if not files:
-                yield SourceError(str(self.path), "expected PubMed .xml or .xml.gz files in this folder, found none; "
-                                                  "download them with efetch (rettype=xml) or from the baseline FTP")
-                return
         for file in files:
             yield from self._read(file)
 

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 from lxml import etree
 
-from assistant.connectors.files import walk_files
+from assistant.connectors.files import source_files
 from assistant.connectors.healthcare import _parser
 from assistant.core.errors import SourceError
 from assistant.core.types import Document, Locator
@@ -299,12 +299,12 @@ class USLMConnector:
         self.include_deleted, self.include_notes, self.group_chars = include_deleted, include_notes, group_chars
 
     def iter_documents(self) -> Iterator[Document | Exception]:
-        if not self.path.exists():
-            yield SourceError(str(self.path), "path does not exist; expected a USLM .xml file or a folder of them")
+        try:
+            files = source_files(self.path, (".xml",), "expected a USLM .xml file or a folder of them",
+                                 "expected USLM .xml files in this folder, found none")
+        except SourceError as exc:
+            yield exc
             return
-        files = [self.path] if self.path.is_file() else walk_files(self.path, {".xml"})
-        if not files:
-            yield SourceError(str(self.path), "expected USLM .xml files in this folder, found none")
         for file in files:
             try:
                 yield self.read(file)

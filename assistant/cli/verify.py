@@ -33,17 +33,24 @@ def add_parser(sub) -> None:
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--json", action="store_true")
 
-    q = v.add_parser("train", help="fine-tune a cross-encoder from the bundled MiniLM (weights go to the cache)")
-    q.add_argument("--healthver")
-    q.add_argument("--contractnli")
-    q.add_argument("--out", help="model directory (default: <cache dir>/verifier)")
-    q.add_argument("--epochs", type=float, default=2.0)
-    q.add_argument("--lr", type=float, default=3e-5)
-    q.add_argument("--batch-size", type=int, default=16)
-    q.add_argument("--max-length", type=int, default=160)
+    q = v.add_parser("train", help="train the verifier's cross-encoder from the bundled MiniLM on the shared data")
+    q.add_argument("--data", help="the shared data folder (default: ../shared/data beside the checkout)")
+    q.add_argument("--pairs", help="train on a pairs file --write-pairs wrote instead of building them")
+    q.add_argument("--write-pairs", help="build the pairs, write them to this .jsonl.gz and stop")
+    q.add_argument("--out", help="model folder (default: the shipped one, assistant/reliability/verifier_model)")
+    q.add_argument("--base", default="bundled", help="encoder to start from: bundled (all-MiniLM-L6-v2) or a folder")
+    q.add_argument("--epochs", type=float, default=1.0)
+    q.add_argument("--lr", type=float, default=5e-5)
+    q.add_argument("--batch-size", type=int, default=32)
+    q.add_argument("--max-length", type=int, default=256, help="tokens of premise + claim")
     q.add_argument("--max-steps", type=int, default=0)
+    q.add_argument("--max-pairs", type=int, default=32000, help="train on at most this many pairs, the big sets cut "
+                   "first (0: all)")
+    q.add_argument("--top-layers", type=int, default=3, help="encoder layers trained, from the top (6: all)")
+    q.add_argument("--device", default="auto", help="auto (a GPU when there is one), cpu or cuda")
+    q.add_argument("--report-sample", type=int, default=500, help="held-out pairs scored per source at the end")
     q.add_argument("--seed", type=int, default=0)
-    q.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --out")
+    q.add_argument("--resume", action="store_true", help="continue from the checkpoint beside --out")
 
 
 def run(args, settings: Settings) -> int:
@@ -147,12 +154,18 @@ def _calibrate(args, settings: Settings) -> int:
 
 
 def _train(args, settings: Settings) -> int:
-    from assistant.reliability.train import TrainingRequest, train_cross_encoder
+    from assistant.reliability.train import TrainingRequest, train
+    from assistant.reliability.verifier_pairs import build_pairs, read_pairs, write_pairs
 
     try:
-        path = train_cross_encoder(TrainingRequest.from_args(args), settings, _progress)
+        request = TrainingRequest.from_args(args)
+        pairs = read_pairs(args.pairs) if args.pairs else build_pairs(args.data, _progress, seed=args.seed)
+        if args.write_pairs:
+            print(f"{len(pairs)} pairs written to {write_pairs(pairs, args.write_pairs)}")
+            return EXIT_OK
+        path = train(request, pairs, _progress)
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"cross-encoder written to {path}; run `assistant verifier calibrate` to use its score as a signal")
+    print(f"verifier model written to {path}")
     return EXIT_OK

@@ -303,9 +303,11 @@ DEFAULT_NOTICES = {
 class VerifierConfig:
     calibration: str = ""  # fitted combination (JSON); empty = assistant/reliability/calibration.json
     judge: bool = False  # the generator as a judge (a forward pass per pair: slow on CPU)
-    nli_model: str = ""  # a local NLI cross-encoder directory; empty = none
-    # "auto": the cross-encoder `assistant verifier train` wrote to the cache, when present; "off"; or a directory
-    cross_encoder: str = "auto"
+    nli_model: str = ""  # a second local NLI cross-encoder directory, as one more signal; empty = none
+    # The entailment cross-encoder: "bundled" (the one shipped in assistant/reliability/verifier_model),
+    # "off" (cheap signals only), or a directory (one `assistant verifier train --out` wrote, or any
+    # Hugging Face / sentence-transformers CrossEncoder).
+    model: str = "bundled"
 
     def __post_init__(self) -> None:
         _check(isinstance(self.judge, bool), "verifier", "judge", "true or false", self.judge)

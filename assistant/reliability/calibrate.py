@@ -36,7 +36,7 @@ from assistant.reliability.signals import (
     direction,
     evidence_sentences,
 )
-from assistant.reliability.verifier import OPTIONAL, Calibration, LinearModel
+from assistant.reliability.verifier import OPTIONAL, Calibration, LinearModel, add_optional
 
 FEATURE_VERSION = 4  # bump when a signal's definition changes: cached features are then recomputed
 DATASETS = ("healthver", "contractnli")
@@ -125,10 +125,10 @@ def compute_features(examples: Sequence[Example], extractor: SignalExtractor, op
         if cached:
             cached.parent.mkdir(parents=True, exist_ok=True)
             cached.write_text(json.dumps([{"values": f.values, "evidence": f.evidence} for f in feats]))
-    for name, scorer in optional.items():
-        progress(f"scoring {len(examples)} pairs with the {name} model")
-        for f, s in zip(feats, scorer.score([e.claim for e in examples], [f.evidence or " " for f in feats])):
-            f.values[name] = float(s)
+    if optional:
+        progress(f"scoring {len(examples)} pairs with the {', '.join(optional)} model(s)")
+        # Dev-set claims are statements, not answers to their topic's question: judged bare.
+        add_optional(optional, feats, [e.claim for e in examples], [e.evidence for e in examples])
     return feats
 
 

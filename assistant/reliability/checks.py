@@ -72,7 +72,8 @@ class AnswerChecker:
             own = citation_scores([c for _, c in claims], scores, threshold)
             metrics = {"generator_citation_recall": round(own.recall, 3),
                        "generator_citation_precision": round(own.precision, 3)}
-            checked = [self._judge(claim, cited, row_scores, [v.evidence for v in row], question, threshold)
+            passages = [h.chunk.text for h in hits]
+            checked = [self._judge(claim, cited, row_scores, [v.evidence for v in row], question, threshold, passages)
                        for (claim, cited), row_scores, row in zip(claims, scores, matrix)]
         shown = [c for c in checked if c[3] in SHOWN_VERDICTS]
         if not any(c[3] in BACKED_VERDICTS for c in shown) and self.config.quote_fallback:
@@ -84,7 +85,7 @@ class AnswerChecker:
         return _assemble(checked, hits, metrics, self.threshold)
 
     def _judge(self, claim: str, cited: tuple[int, ...], scores: list[float], evidence: list[str],
-               question: str, thr: float) -> tuple:
+               question: str, thr: float, passages: Sequence[str]) -> tuple:
         good = tuple(i for i in cited if scores[i] >= thr)
         if good:
             return claim, good, max(scores[i] for i in good), VERDICT_SUPPORTED, "", tuple(evidence[i] for i in good)
@@ -96,14 +97,17 @@ class AnswerChecker:
         if self.config.unsupported == "flag":
             return claim, cited, support, VERDICT_UNSUPPORTED, "no source supports this sentence", ()
         if self.config.unsupported == "repair":
-            replaced = self._replacement(claim, scores, evidence, question)
+            replaced = self._replacement(claim, scores, evidence, question, passages[int(np.argmax(scores))])
             if replaced:
                 return replaced
         return claim, (), support, VERDICT_REMOVED, "removed: no source supports this sentence", ()
 
-    def _replacement(self, claim: str, scores: list[float], evidence: list[str], question: str) -> tuple | None:
+    def _replacement(self, claim: str, scores: list[float], evidence: list[str], question: str,
+                     passage: str) -> tuple | None:
         """The best-aligned source sentence in place of the claim, when the two say nearly the same (a
-        copied-wrong number or a slipped word) and the source sentence says more than the question."""
+        copied-wrong number or a slipped word), the source sentence says more than the question, and
+        the same verifier passes it as the answer to the question (a true sentence that answers
+        something else is not a repair)."""
         best = int(np.argmax(scores))
         quote = _strip_numbering(evidence[best] or "")
         if not quote or len(content_words(quote)) < 3 or set(content_words(quote)) <= set(content_words(question)):
@@ -111,10 +115,14 @@ class AnswerChecker:
         a, b = self.scorer.embedder.encode([claim, quote])
         if float(a @ b) < self.config.replace_min_similarity:
             return None
-        return quote, (best,), 1.0, VERDICT_REPAIRED, "replaced by the cited passage's own words", (quote,)
+        support = self.scorer.score_matrix([quote], [passage], question)[0][0].score
+        if support < self.threshold:
+            return None
+        return quote, (best,), support, VERDICT_REPAIRED, "replaced by the cited passage's own words", (quote,)
 
     def _quote(self, question: str, hits: Sequence[Hit]) -> tuple | None:
-        """The source sentence closest to the question, verbatim, when it is close enough."""
+        """The source sentence closest to the question, verbatim, when it is close enough and the
+        verifier passes it as the answer to the question; the next closest ones are tried after it."""
         candidates = [(i, s) for i, h in enumerate(hits) for s in split_sentences(h.chunk.text)
                       if not s.lstrip().startswith(("#", "*")) and len(content_words(s)) >= 4]
         if not candidates:
@@ -123,11 +131,19 @@ class AnswerChecker:
         sims = vecs[1:] @ vecs[0]
         # Prefer sentences from the passages retrieval ranked highest, not just any similar sentence.
         ranked = sims + 0.5 * np.array([hits[i].relevance for i, _ in candidates])
-        best = int(np.argmax(ranked))
-        if sims[best] < self.config.quote_min_similarity:
+        order = [k for k in np.argsort(-ranked)[:QUOTE_CANDIDATES] if sims[k] >= self.config.quote_min_similarity]
+        if not order:
             return None
-        i, sentence = candidates[best]
-        return _strip_numbering(sentence), (i,), 1.0, VERDICT_SUPPORTED, "quoted from source", (sentence,)
+        texts = [_strip_numbering(candidates[k][1]) for k in order]
+        matrix = self.scorer.score_matrix(texts, [h.chunk.text for h in hits], question)
+        for k, text, row in zip(order, texts, matrix):
+            i, sentence = candidates[k]
+            if row[i].score >= self.threshold:
+                return text, (i,), row[i].score, VERDICT_SUPPORTED, "quoted from source", (sentence,)
+        return None
+
+
+QUOTE_CANDIDATES = 3  # source sentences the quote fallback verifies, closest to the question first
 
 
 def _claims(raw: str, n_hits: int, question: str) -> list[tuple[str, tuple[int, ...]]]:

@@ -17,7 +17,23 @@ _NEGATED = re.compile(r"\b(is|are|was|were|can|could|will|would|should|may|might
                       r"\s+not\b|\b(?:never|no longer)\b", re.I)
 _PARTIES = (("Receiving Party", "Disclosing Party"), ("Recipient", "Discloser"), ("Employee", "Employer"),
             ("Licensee", "Licensor"), ("Buyer", "Seller"))
-KINDS = ("number", "negation", "entity")
+KINDS = ("number", "negation", "entity", "unit", "antonym", "jurisdiction")
+# A duration or dose unit traded for its neighbour: "60 days" → "60 months" keeps every digit.
+_UNIT_SWAPS = {"days": "months", "day": "month", "months": "years", "month": "year", "years": "months",
+               "year": "month", "weeks": "days", "week": "day", "hours": "days", "hour": "day", "mg": "g",
+               "g": "mg", "mcg": "mg", "ml": "l", "minutes": "hours"}
+_UNIT = re.compile(r"(?<=\d)(\s*\)?\s*)(" + "|".join(sorted(_UNIT_SWAPS, key=len, reverse=True)) + r")\b", re.I)
+# Advice reversed with one word: the perturbation a small model makes when it gets the sense backwards.
+_ANTONYMS = {"increase": "decrease", "increases": "decreases", "increased": "decreased", "higher": "lower",
+             "high": "low", "more": "less", "avoid": "drink", "before": "after", "after": "before",
+             "above": "below", "below": "above", "common": "rare", "rare": "common", "early": "late",
+             "may": "may not", "must": "need not", "shall": "shall not", "exclusive": "non-exclusive",
+             "non-exclusive": "exclusive", "prior": "later", "include": "exclude", "includes": "excludes",
+             "causes": "prevents", "cause": "prevent", "reduce": "raise", "reduces": "raises", "lowers": "raises"}
+_ANTONYM = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _ANTONYMS), key=len, reverse=True)) + r")\b", re.I)
+JURISDICTIONS = ("Delaware", "New York", "California", "Texas", "Nevada", "Florida", "Illinois", "Ontario",
+                 "England and Wales", "Massachusetts", "Washington", "Georgia", "Pennsylvania", "Ohio",
+                 "Hong Kong", "Singapore", "British Columbia", "Colorado", "Virginia", "New Jersey")
 
 
 def change_number(sentence: str, rng: random.Random) -> str | None:
@@ -80,6 +96,37 @@ def entity_pool(texts: Sequence[str]) -> list[str]:
     return sorted(pool)
 
 
+def swap_unit(sentence: str, rng: random.Random) -> str | None:
+    found = list(_UNIT.finditer(sentence))
+    if not found:
+        return None
+    m = rng.choice(found)
+    unit = m.group(2)
+    new = _UNIT_SWAPS[unit.lower()]
+    new = new.capitalize() if unit[0].isupper() else new
+    return sentence[: m.start(2)] + new + sentence[m.end(2):]
+
+
+def swap_antonym(sentence: str, rng: random.Random) -> str | None:
+    found = list(_ANTONYM.finditer(sentence))
+    if not found:
+        return None
+    m = rng.choice(found)
+    word = m.group(1)
+    new = _ANTONYMS[word.lower()]
+    new = new.capitalize() if word[0].isupper() else new
+    return sentence[: m.start(1)] + new + sentence[m.end(1):]
+
+
+def swap_jurisdiction(sentence: str, rng: random.Random) -> str | None:
+    present = [j for j in JURISDICTIONS if re.search(rf"\b{re.escape(j)}\b", sentence)]
+    if not present:
+        return None
+    old = rng.choice(present)
+    new = rng.choice([j for j in JURISDICTIONS if j not in present])
+    return re.sub(rf"\b{re.escape(old)}\b", new, sentence)
+
+
 def perturb(sentence: str, kind: str, pool: Sequence[str], rng: random.Random) -> str | None:
     if kind == "number":
         return change_number(sentence, rng)
@@ -87,4 +134,10 @@ def perturb(sentence: str, kind: str, pool: Sequence[str], rng: random.Random) -
         return toggle_negation(sentence)
     if kind == "entity":
         return swap_entity(sentence, pool, rng)
+    if kind == "unit":
+        return swap_unit(sentence, rng)
+    if kind == "antonym":
+        return swap_antonym(sentence, rng)
+    if kind == "jurisdiction":
+        return swap_jurisdiction(sentence, rng)
     raise ValueError(f"perturbation kind: expected one of {KINDS}, found {kind!r}")

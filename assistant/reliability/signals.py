@@ -220,7 +220,23 @@ class SignalExtractor:
         return out
 
 
-class GeneratorJudge:
+class PairScorer:
+    """An optional model-based signal: warm_up() loads it, score(claims, evidences) gives 0..1 per pair.
+    What it reads is declared here: `reads_passages` scorers get every cited passage (they window them
+    themselves), the others the claim's best-matching evidence sentence; `answer_shaped` ones judge
+    answer_claim(question, sentence) instead of the bare sentence."""
+
+    reads_passages = False
+    answer_shaped = False
+
+    def warm_up(self) -> None:
+        raise NotImplementedError
+
+    def score(self, claims: Sequence[str], evidences: Sequence) -> list[float]:
+        raise NotImplementedError
+
+
+class GeneratorJudge(PairScorer):
     """P("yes") to "Does the passage support the statement?" from the bundled SmolLM2's next-token
     logits: one forward pass per pair, no generation. Loaded on first use (seconds)."""
 
@@ -276,13 +292,37 @@ class GeneratorJudge:
         return out
 
 
-class CrossEncoderScorer:
-    """A cross-encoder in a local directory: an NLI model the user points at (a sentence-transformers
-    CrossEncoder is saved as a Hugging Face sequence-classification model), or the verifier fine-tuned
-    by `assistant verifier train`. Loaded with transformers directly: its config's id2label tells which
-    output is "entailment", which the CrossEncoder wrapper hides. Output: a 0..1 support score."""
+WINDOW_CHARS = 1000  # a premise window: about what the cross-encoder reads in its 256 tokens with a claim
 
-    def __init__(self, path: str | Path, batch_size: int = 16, max_length: int = 256) -> None:
+
+def windows(passage: str, limit: int = WINDOW_CHARS) -> list[str]:
+    """The passage itself when it fits, else runs of consecutive sentences of at most `limit` characters,
+    each starting one sentence after the last: every sentence is read with its neighbours."""
+    if len(passage) <= limit:
+        return [passage]
+    sentences = evidence_sentences(passage)
+    out = []
+    for k in range(len(sentences)):
+        window = sentences[k]
+        for s in sentences[k + 1:]:
+            if len(window) + 1 + len(s) > limit:
+                break
+            window += " " + s
+        if not out or window not in out[-1]:
+            out.append(window)
+    return out
+
+
+class CrossEncoderScorer(PairScorer):
+    """A cross-encoder in a local directory: the verifier model the project ships (ce_model.py's delta
+    format), a retrained one, or any Hugging Face / sentence-transformers CrossEncoder the user points at.
+    Its config's id2label tells which output is "entailment" (an NLI head has 3 outputs; a one-logit
+    head is P(supported) through a sigmoid). Output: a 0..1 support score per (claim, evidence), the
+    maximum over the windows of the evidence's passages, all pairs in length-sorted batches."""
+
+    reads_passages = True
+
+    def __init__(self, path: str | Path, batch_size: int = 32, max_length: int = 256) -> None:
         self.path = Path(path).expanduser()
         self.batch_size = batch_size
         self.max_length = max_length
@@ -294,35 +334,35 @@ class CrossEncoderScorer:
         with self._lock:
             if self._model is not None:
                 return
-            if not (self.path / "config.json").is_file():
-                from assistant.core.errors import ModelNotFoundError
+            from assistant.reliability import ce_model
 
-                raise ModelNotFoundError(f"cross-encoder: expected a local model directory with config.json, "
-                                         f"found nothing usable at {self.path}; fix the path or leave it unset")
-            from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-            from assistant.core.models import quiet_transformers
-
-            quiet_transformers()
-            model = AutoModelForSequenceClassification.from_pretrained(self.path).eval()
+            tok, model, meta = ce_model.load(self.path)
             labels = {str(v).lower(): int(k) for k, v in (model.config.id2label or {}).items()}
-            # NLI heads have 3 outputs; the entailment column is the support score.
             self._entail = next((i for name, i in labels.items() if name.startswith("entail")), -1)
-            self._tok, self._model = AutoTokenizer.from_pretrained(self.path), model
+            self.max_length = int(meta.get("max_length", self.max_length))
+            # Only the project's own format was trained on answer_claim(question, sentence) pairs.
+            self.answer_shaped = bool(meta)
+            self._tok, self._model = tok, model
 
-    def score(self, claims: Sequence[str], evidences: Sequence[str]) -> list[float]:
+    def score(self, claims: Sequence[str], evidences: Sequence[str | Sequence[str]]) -> list[float]:
+        """claims[k] against evidences[k] (a passage or a list of passages)."""
         import torch
 
         self.warm_up()
-        out: list[float] = []
-        for b in range(0, len(claims), self.batch_size):
-            batch = self._tok(list(evidences[b:b + self.batch_size]), list(claims[b:b + self.batch_size]),
-                              truncation="only_first", max_length=self.max_length, padding=True,
+        pairs = [(k, w) for k, ev in enumerate(evidences) for p in ([ev] if isinstance(ev, str) else ev)
+                 for w in windows(p or " ")]
+        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][1]) + len(claims[pairs[i][0]]))
+        best = [0.0] * len(claims)
+        for b in range(0, len(order), self.batch_size):
+            idx = order[b:b + self.batch_size]
+            batch = self._tok([pairs[i][1] for i in idx], [claims[pairs[i][0]] for i in idx],
+                              truncation="longest_first", max_length=self.max_length, padding=True,
                               return_tensors="pt")
             with torch.inference_mode():
                 logits = self._model(**batch).logits
-            if logits.shape[1] > 1:
-                out += torch.softmax(logits, 1)[:, self._entail].tolist()
-            else:
-                out += torch.sigmoid(logits[:, 0]).tolist()
-        return out
+            probs = (torch.softmax(logits, 1)[:, self._entail] if logits.shape[1] > 1
+                     else torch.sigmoid(logits[:, 0])).tolist()
+            for i, p in zip(idx, probs):
+                k = pairs[i][0]
+                best[k] = max(best[k], p)
+        return best

@@ -24,6 +24,8 @@ import numpy as np
 from assistant.core.errors import AssistantError
 from assistant.core.settings import Settings, VerifierConfig
 from assistant.embedding.embedder import Embedder
+from assistant.reliability.ce_model import SHIPPED
+from assistant.reliability.claims import answer_claim
 from assistant.reliability.datasets import CONTRADICTED, NEI, SUPPORTED
 from assistant.reliability.signals import (
     CrossEncoderScorer,
@@ -83,6 +85,19 @@ class Calibration:
         return self.supported.features
 
 
+def add_optional(scorers: dict, features: list[Features], claims: Sequence[str],
+                 passages: Sequence[Sequence[str]] | None, question: str | Sequence[str] = "") -> None:
+    """features[k].values[name] = each optional scorer's score of claim k: one rule for run time and
+    calibration. A scorer that judges answers gets answer_claim(question, claim)."""
+    questions = [question] * len(claims) if isinstance(question, str) else list(question)
+    for name, scorer in scorers.items():
+        texts = [answer_claim(q, c) for q, c in zip(questions, claims)] if scorer.answer_shaped else list(claims)
+        evidence = list(passages) if scorer.reads_passages and passages is not None else \
+            [f.evidence or " " for f in features]
+        for f, s in zip(features, scorer.score(texts, evidence)):
+            f.values[name] = float(s)
+
+
 def load_calibrations(path: str | Path | None = None) -> list[Calibration]:
     path = Path(path or CALIBRATION)
     try:
@@ -100,7 +115,7 @@ def load_calibrations(path: str | Path | None = None) -> list[Calibration]:
 
 
 def trained_verifier_dir(settings: Settings) -> Path:
-    """Where `assistant verifier train` writes the fine-tuned cross-encoder: the user's cache, never the repo."""
+    """The verifier's cache: cached dev-set signals for `assistant verifier calibrate`."""
     return settings.generator.cache_path() / "verifier"
 
 
@@ -126,10 +141,9 @@ class Verifier:
             out["judge"] = GeneratorJudge(self.settings.generator)
         if self.config.nli_model:
             out["nli"] = CrossEncoderScorer(self.config.nli_model)
-        ce = Path(self.config.cross_encoder).expanduser() if self.config.cross_encoder not in ("auto", "off") \
-            else trained_verifier_dir(self.settings) / "model"
-        if self.config.cross_encoder != "off" and (ce / "config.json").is_file():
-            out["ce"] = CrossEncoderScorer(ce)
+        if self.config.model != "off":
+            path = SHIPPED if self.config.model == "bundled" else Path(self.config.model).expanduser()
+            out["ce"] = CrossEncoderScorer(path)
         return out
 
     def warm_up(self) -> None:
@@ -173,9 +187,10 @@ class Verifier:
         return self.calibration.support_threshold
 
     def score_matrix(self, claims: Sequence[str], passages: Sequence[str], question: str = "") -> list[list[Verdict]]:
-        """verdict[i][j] of claim i against passage j."""
+        """verdict[i][j] of claim i against passage j; with a question, each claim is judged as its answer."""
         features = self._extractor.extract(list(claims), [[p] for p in passages], question)
-        flat = self.combine([f for row in features for f in row], [c for c in claims for _ in passages])
+        flat = self.combine([f for row in features for f in row], [c for c in claims for _ in passages],
+                            [[p] for _ in claims for p in passages], question)
         n = len(passages)
         return [flat[i * n:(i + 1) * n] for i in range(len(claims))]
 
@@ -183,18 +198,19 @@ class Verifier:
                     question: str | Sequence[str] = "") -> list[Verdict]:
         """verdict of claim k against evidence k (a passage or a list of passages, sentences pooled)."""
         evidences = [[e] if isinstance(e, str) else list(e) for e in evidences]
-        return self.combine(self._extractor.extract_pairs(list(claims), evidences, question), list(claims))
+        return self.combine(self._extractor.extract_pairs(list(claims), evidences, question), list(claims), evidences,
+                            question)
 
     def verify(self, claim: str, evidence: str | Sequence[str]) -> tuple[str, float]:
         verdict = self.score_pairs([claim], [evidence])[0]
         return verdict.label, verdict.score
 
-    def combine(self, features: list[Features], claims: list[str]) -> list[Verdict]:
-        """Adds the optional signals the calibration uses, then applies it."""
+    def combine(self, features: list[Features], claims: list[str], passages: Sequence[Sequence[str]] | None = None,
+                question: str | Sequence[str] = "") -> list[Verdict]:
+        """Adds the optional signals the calibration uses, then applies it. `passages[k]` are the passages
+        behind features[k] (scorers that read whole passages get them), `question` the question asked."""
         cal = self.calibration
-        for name, scorer in self._optional.items():
-            for f, s in zip(features, scorer.score(claims, [f.evidence or " " for f in features])):
-                f.values[name] = float(s)
+        add_optional(self._optional, features, claims, passages, question)
         if not features:
             return []
         x = np.stack([f.vector(cal.features) for f in features])

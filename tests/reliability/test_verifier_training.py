@@ -37,10 +37,18 @@ def test_a_tiny_training_run_writes_a_small_delta_that_loads_back_to_the_same_sc
     assert all(k.startswith(("bert.encoder.layer.3", "bert.encoder.layer.4", "bert.encoder.layer.5",
                              "bert.pooler", "classifier")) for k in meta["trained"])
     assert (out / ce_model.DELTA).stat().st_size < 15_000_000
+    card = (out / "card.md").read_text(encoding="utf-8")  # the run's own data card, beside its weights
+    assert "| tiny | 16 | 2 | 16 |" in card and "encoder layers 3, 4, 5" in card and "Apache-2.0" in card
     scorer = CrossEncoderScorer(out)
     probs = scorer.score(["Adults take 500 mg of amoxicillin."], [[PREMISE]])
     assert abs(probs[0] - score(tok, model, [_tiny_pairs()[0]], 64)[0]) < 1e-4
     assert scorer.reads_passages and scorer.answer_shaped
+    # Any ordinary Hugging Face / sentence-transformers CrossEncoder directory replaces it as it is.
+    model.save_pretrained(tmp_path / "full")
+    tok.save_pretrained(tmp_path / "full")
+    other = CrossEncoderScorer(tmp_path / "full")
+    assert abs(other.score(["Adults take 500 mg of amoxicillin."], [PREMISE])[0] - probs[0]) < 1e-4
+    assert not other.answer_shaped  # a foreign model is given bare sentences
 
 
 def test_training_refuses_a_stale_checkpoint_without_resume_and_one_label_data(tmp_path):

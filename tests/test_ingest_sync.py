@@ -43,6 +43,26 @@ def test_include_and_exclude_globs_filter_a_folder(tmp_path):
     assert len(nothing) == 1 and "no files found" in str(nothing[0]) and "*.docx" in str(nothing[0])
 
 
+def test_globs_ignore_case_so_upper_case_extensions_are_found(tmp_path):
+    root = _folder(tmp_path)
+    (root / "SCAN2.PDF").write_bytes(make_pdf(["Second discharge summary."]))
+    (root / "Drafts2").mkdir()
+    (root / "Drafts2" / "D.MD").write_text("# Draft\n\nAnother draft note.\n")
+    assert _ids(connector_for(root, include=["*.pdf"]).iter_documents()) == ["docs/SCAN2.PDF", "docs/scan.pdf"]
+    assert "docs/Drafts2/D.MD" not in _ids(connector_for(root, exclude=["drafts2/*"]).iter_documents())
+
+
+def test_ingest_of_a_missing_path_is_a_usage_error_that_creates_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    kb = tmp_path / "kb"
+    done = subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", str(tmp_path / "no-such-folder"), "--kb",
+                           str(kb)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "found nothing at" in done.stderr and "no-such-folder" in done.stderr
+    assert not kb.exists()
+
+
 def test_prune_deletes_vanished_files_but_keeps_ones_that_fail_to_parse(new_kb, tmp_path):
     root = _folder(tmp_path)
     kb = new_kb()
@@ -163,3 +183,12 @@ def test_killed_ingest_reruns_to_the_same_catalog_as_an_uninterrupted_one(tmp_pa
     resumed.reconcile(save=False)
     assert resumed.dense.keys() == set(resumed.catalog.chunk_keys())  # no vector lost or duplicated
     assert len(resumed.catalog.sparse.keys()) == resumed.stats()["chunks"]
+
+
+def test_the_shared_cuad_pdf_folder_is_found_whole_by_a_lower_case_glob():
+    from assistant.connectors.files import SUPPORTED, walk_files
+    from tests.conftest import shared_data
+
+    folder = shared_data("cuad/full_contract_pdf")
+    found = walk_files(folder, SUPPORTED, ["*.pdf"])
+    assert len(found) == 15 and sum(p.suffix == ".PDF" for p in found) >= 5  # most end in upper-case .PDF

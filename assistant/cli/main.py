@@ -168,6 +168,12 @@ def main(argv: list[str] | None = None) -> int:
 def _ingest(args, settings: Settings) -> int:
     from assistant.ingest.sources import IngestRequest, run_ingest
 
+    # A typo'd path is a usage error, found before anything (the KB folder included) is created.
+    missing = [p for p in args.paths if not Path(p).expanduser().exists()]
+    if missing:
+        print(f"error: ingest: expected existing files or folders, found nothing at {', '.join(missing)}; "
+              f"check the path (nothing was created)", file=sys.stderr)
+        return EXIT_USAGE
     report = run_ingest(IngestRequest.from_args(args), settings)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))

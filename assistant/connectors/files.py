@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from fnmatch import fnmatch
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -29,7 +29,8 @@ def walk_files(root: Path, suffixes=None, include: Sequence[str] = (), exclude: 
     """Files under `root` with one of `suffixes` (lower-case, with the dot; None = any), sorted for a
     stable ingest order, skipping hidden files and folders (.git, editor backups). `include` /
     `exclude` are globs matched against the path relative to `root` and against the file name
-    (`*.pdf`, `contracts/*`, `*draft*`): a file must match some include (if any) and no exclude.
+    (`*.pdf`, `contracts/*`, `*draft*`), ignoring case: a file must match some include (if any) and no
+    exclude.
     Symbolic links are never followed: one that leads outside `root` (or nowhere) is appended to
     `refused` as an error, so ingesting a folder reads nothing outside it; one that leads inside is
     skipped, its target being walked under its own path (one document, one id)."""
@@ -48,10 +49,12 @@ def walk_files(root: Path, suffixes=None, include: Sequence[str] = (), exclude: 
             continue
         if suffixes is not None and p.suffix.lower() not in suffixes:
             continue
-        names = (rel.as_posix(), p.name)
-        if include and not any(fnmatch(n, g) for g in include for n in names):
+        # Case-insensitive on every system: "*.pdf" must find REPORT.PDF (most scanners and Windows
+        # exports write upper-case extensions), and fnmatch is case-sensitive on Linux.
+        names = (rel.as_posix().lower(), p.name.lower())
+        if include and not any(fnmatchcase(n, g.lower()) for g in include for n in names):
             continue
-        if any(fnmatch(n, g) for g in exclude for n in names):
+        if any(fnmatchcase(n, g.lower()) for g in exclude for n in names):
             continue
         out.append(p)
     return sorted(out)

@@ -29,12 +29,15 @@ def test_ingest_json_summary_and_exit_codes(tmp_path):
     (bad / "empty.md").write_text("")
     (bad / "bin.txt").write_bytes(b"\x00\x01\x02")
     (bad / "rec.jsonl").write_text('{"id": "r1", "text": "Record one about leases."}\n{oops\n')
-    mixed = run("ingest", bad, tmp_path / "missing", CORPUS / "legal", "--kb", kb, "--domain", "legal", "--json")
+    # A typo'd path among good ones is a usage error before anything is read: nothing is ingested.
+    typo = run("ingest", bad, tmp_path / "missing", CORPUS / "legal", "--kb", kb, "--domain", "legal", "--json")
+    assert typo.returncode == 2 and "missing" in typo.stderr and typo.stdout == ""
+    mixed = run("ingest", bad, CORPUS / "legal", "--kb", kb, "--domain", "legal", "--json")
     assert mixed.returncode == 1
     summary = json.loads(mixed.stdout)
     assert summary["documents_added"] == 1 and summary["documents_unchanged"] == 6
     reasons = " ".join(e["error"] for e in summary["errors"])
-    assert len(summary["errors"]) == 4 and "empty" in reasons and "binary" in reasons and "malformed JSON" in reasons
+    assert len(summary["errors"]) == 3 and "empty" in reasons and "binary" in reasons and "malformed JSON" in reasons
     assert "Traceback" not in mixed.stderr
 
     usage = run("ingest", "--kb", kb)

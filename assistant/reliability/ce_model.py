@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from assistant.core.errors import ModelNotFoundError
 
@@ -44,6 +44,29 @@ def new_model(base: str | Path) -> tuple[Any, Any]:
     # float32 whatever the stored dtype: the base may be an fp16 copy, and AdamW needs full precision.
     return AutoTokenizer.from_pretrained(path), AutoModelForSequenceClassification.from_pretrained(
         path, num_labels=1, dtype=torch.float32)
+
+
+def probabilities(tok, model, premises: Sequence[str], claims: Sequence[str], max_length: int,
+                  batch_size: int = 32, entail: int = -1) -> list[float]:
+    """P(supported) of premises[k] vs claims[k], in order: length-sorted batches (short pairs are not
+    padded to long ones), bf16 autocast on a GPU. A one-logit head goes through a sigmoid; an NLI head
+    (several outputs) gives the softmax of its `entail` column."""
+    import torch
+
+    device = next(model.parameters()).device
+    order = sorted(range(len(claims)), key=lambda i: len(premises[i]) + len(claims[i]))
+    out = [0.0] * len(claims)
+    model.eval()
+    for b in range(0, len(order), batch_size):
+        idx = order[b:b + batch_size]
+        enc = tok([premises[i] for i in idx], [claims[i] for i in idx], truncation="longest_first",
+                  max_length=max_length, padding=True, return_tensors="pt").to(device)
+        with torch.inference_mode(), torch.autocast(device.type, torch.bfloat16, enabled=device.type == "cuda"):
+            logits = model(**enc).logits.float()
+        probs = torch.softmax(logits, 1)[:, entail] if logits.shape[1] > 1 else torch.sigmoid(logits[:, 0])
+        for i, p in zip(idx, probs.tolist()):
+            out[i] = p
+    return out
 
 
 def save_delta(model, trained: list[str], out: Path, meta: dict) -> Path:

@@ -66,13 +66,13 @@ class AnswerChecker:
         checked: list[tuple[str, tuple[int, ...], float, str, str, tuple[str, ...]]] = []
         metrics: dict[str, float] = {}
         if claims:
-            matrix = self.scorer.score_matrix([c for c, _ in claims], [h.chunk.text for h in hits], question)
+            passages = [h.chunk.text for h in hits]
+            matrix = self.scorer.score_matrix([c for c, _ in claims], passages, question)
             scores = [[v.score for v in row] for row in matrix]
             threshold = self.threshold
             own = citation_scores([c for _, c in claims], scores, threshold)
             metrics = {"generator_citation_recall": round(own.recall, 3),
                        "generator_citation_precision": round(own.precision, 3)}
-            passages = [h.chunk.text for h in hits]
             checked = [self._judge(claim, cited, row_scores, [v.evidence for v in row], question, threshold, passages)
                        for (claim, cited), row_scores, row in zip(claims, scores, matrix)]
         shown = [c for c in checked if c[3] in SHOWN_VERDICTS]
@@ -97,13 +97,13 @@ class AnswerChecker:
         if self.config.unsupported == "flag":
             return claim, cited, support, VERDICT_UNSUPPORTED, "no source supports this sentence", ()
         if self.config.unsupported == "repair":
-            replaced = self._replacement(claim, scores, evidence, question, passages[int(np.argmax(scores))])
+            replaced = self._replacement(claim, scores, evidence, question, passages)
             if replaced:
                 return replaced
         return claim, (), support, VERDICT_REMOVED, "removed: no source supports this sentence", ()
 
     def _replacement(self, claim: str, scores: list[float], evidence: list[str], question: str,
-                     passage: str) -> tuple | None:
+                     passages: Sequence[str]) -> tuple | None:
         """The best-aligned source sentence in place of the claim, when the two say nearly the same (a
         copied-wrong number or a slipped word), the source sentence says more than the question, and
         the same verifier passes it as the answer to the question (a true sentence that answers
@@ -115,7 +115,7 @@ class AnswerChecker:
         a, b = self.scorer.embedder.encode([claim, quote])
         if float(a @ b) < self.config.replace_min_similarity:
             return None
-        support = self.scorer.score_matrix([quote], [passage], question)[0][0].score
+        support = self.scorer.score_matrix([quote], [passages[best]], question)[0][0].score
         if support < self.threshold:
             return None
         return quote, (best,), support, VERDICT_REPAIRED, "replaced by the cited passage's own words", (quote,)

@@ -80,34 +80,32 @@ def summedits(root: Path) -> Iterator[Pair | None]:
                         group=group)
 
 
-def factcg(root: Path) -> Iterator[Pair | None]:
-    with open(root / "factcg" / "CG2C_doc.json", encoding="utf-8") as f:
+def _json_lines(path: Path) -> Iterator[dict]:
+    with open(path, encoding="utf-8") as f:
         for line in f:
-            if not line.strip():
-                continue
-            item = json.loads(line)
-            claims = item["text_b"] if isinstance(item["text_b"], list) else [item["text_b"]]
-            for claim in claims:
-                # The same claim appears with and without its evidence: keep them on one side.
-                yield _pair(item["text_a"], claim, str(item["orig_label"]) == "1", "factcg", _side(claim), group=claim)
+            if line.strip():
+                yield json.loads(line)
+
+
+def factcg(root: Path) -> Iterator[Pair | None]:
+    for item in _json_lines(root / "factcg" / "CG2C_doc.json"):
+        claims = item["text_b"] if isinstance(item["text_b"], list) else [item["text_b"]]
+        for claim in claims:
+            # The same claim appears with and without its evidence: keep them on one side.
+            yield _pair(item["text_a"], claim, str(item["orig_label"]) == "1", "factcg", _side(claim), group=claim)
 
 
 _CLIMATE = {"SUPPORTS": SUPPORTED, "REFUTES": CONTRADICTED, "NOT_ENOUGH_INFO": NEI}
 
 
 def climate_fever(root: Path) -> Iterator[Pair | None]:
-    with open(root / "climate-fever" / "climate-fever.jsonl", encoding="utf-8") as f:
-        for line in f:
-            if not line.strip():
-                continue
-            item = json.loads(line)
-            group = f"climate-{item['claim_id']}"
-            for ev in item["evidences"]:
-                label = _CLIMATE.get(ev["evidence_label"])
-                if label:
-                    premise = f"{ev.get('article', '')}: {ev['evidence']}"
-                    yield _pair(premise, item["claim"], label == SUPPORTED, "climate-fever", _side(group), label,
-                                group)
+    for item in _json_lines(root / "climate-fever" / "climate-fever.jsonl"):
+        group = f"climate-{item['claim_id']}"
+        for ev in item["evidences"]:
+            label = _CLIMATE.get(ev["evidence_label"])
+            if label:
+                premise = f"{ev.get('article', '')}: {ev['evidence']}"
+                yield _pair(premise, item["claim"], label == SUPPORTED, "climate-fever", _side(group), label, group)
 
 
 def nli4ct(root: Path) -> Iterator[Pair | None]:

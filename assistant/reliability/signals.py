@@ -346,23 +346,14 @@ class CrossEncoderScorer(PairScorer):
 
     def score(self, claims: Sequence[str], evidences: Sequence[str | Sequence[str]]) -> list[float]:
         """claims[k] against evidences[k] (a passage or a list of passages)."""
-        import torch
+        from assistant.reliability.ce_model import probabilities
 
         self.warm_up()
         pairs = [(k, w) for k, ev in enumerate(evidences) for p in ([ev] if isinstance(ev, str) else ev)
                  for w in windows(p or " ")]
-        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][1]) + len(claims[pairs[i][0]]))
+        probs = probabilities(self._tok, self._model, [w for _, w in pairs], [claims[k] for k, _ in pairs],
+                              self.max_length, self.batch_size, self._entail)
         best = [0.0] * len(claims)
-        for b in range(0, len(order), self.batch_size):
-            idx = order[b:b + self.batch_size]
-            batch = self._tok([pairs[i][1] for i in idx], [claims[pairs[i][0]] for i in idx],
-                              truncation="longest_first", max_length=self.max_length, padding=True,
-                              return_tensors="pt")
-            with torch.inference_mode():
-                logits = self._model(**batch).logits
-            probs = (torch.softmax(logits, 1)[:, self._entail] if logits.shape[1] > 1
-                     else torch.sigmoid(logits[:, 0])).tolist()
-            for i, p in zip(idx, probs):
-                k = pairs[i][0]
-                best[k] = max(best[k], p)
+        for (k, _), p in zip(pairs, probs):
+            best[k] = max(best[k], p)
         return best

@@ -128,22 +128,9 @@ def _device(name: str):
 
 
 def score(tok, model, pairs: list[Pair], max_length: int, batch_size: int = 64) -> list[float]:
-    """P(supported) for each pair, in order (batched by length, autocast on a GPU)."""
-    import torch
-
-    device = next(model.parameters()).device
-    order = sorted(range(len(pairs)), key=lambda i: len(pairs[i].premise) + len(pairs[i].claim))
-    out = [0.0] * len(pairs)
-    model.eval()
-    for b in range(0, len(order), batch_size):
-        idx = order[b:b + batch_size]
-        enc = tok([pairs[i].premise for i in idx], [pairs[i].claim for i in idx], truncation="longest_first",
-                  max_length=max_length, padding=True, return_tensors="pt").to(device)
-        with torch.inference_mode(), torch.autocast(device.type, torch.bfloat16, enabled=device.type == "cuda"):
-            probs = torch.sigmoid(model(**enc).logits[:, 0].float()).tolist()
-        for i, p in zip(idx, probs):
-            out[i] = p
-    return out
+    """P(supported) for each pair, in order."""
+    return ce_model.probabilities(tok, model, [p.premise for p in pairs], [p.claim for p in pairs], max_length,
+                                  batch_size)
 
 
 def held_out_report(tok, model, pairs: list[Pair], max_length: int, per_source: int = REPORT_SAMPLE,
@@ -230,7 +217,7 @@ def train(args: TrainingRequest, pairs: list[Pair], progress: Callable[[str], No
     tmp = out.parent / f"{out.name}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     ce_model.save_delta(model, trained, tmp, {
-        "base": args.base if args.base != ce_model.BUNDLED_BASE else ce_model.BUNDLED_BASE,
+        "base": args.base,
         "max_length": args.max_length, "pairs": len(train_pairs), "steps": total, "epochs": args.epochs,
         "lr": args.lr, "batch_size": args.batch_size, "top_layers": args.top_layers, "seed": args.seed,
         "device": device.type, "seconds": seconds, "held_out": report})

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Sequence
 
 from assistant.reliability.nli_sets import HELD_OUT, TRAIN, Pair
+from assistant.reliability.verifier_pairs import counts
 
 SOURCES = """**Sources and licences** (all read from `../shared/data`; none is copied into the repository)
 
@@ -34,11 +35,9 @@ preamble for a clause question (0), non-answers and echoes of the question (0)."
 
 
 def card(meta: dict, pairs: Sequence[Pair], trained: Sequence[Pair], command: str) -> str:
-    built: dict[str, Counter] = {}
-    for p in pairs:
-        built.setdefault(p.source, Counter())[p.split] += 1
     used = Counter(p.source for p in trained)
-    rows = [f"| {s} | {c[TRAIN]:,} | {c[HELD_OUT]:,} | {used.get(s, 0):,} |" for s, c in sorted(built.items())]
+    rows = [f"| {s} | {c.get(TRAIN, 0):,} | {c.get(HELD_OUT, 0):,} | {used.get(s, 0):,} |"
+            for s, c in counts(pairs).items()]
     held = meta.get("held_out", {})
     figures = [f"| {s} | {r['pairs']} | " + (f"{r['balanced_accuracy']:.3f}" if r["balanced_accuracy"] is not None
                                                else "—") + f" | {r['accuracy']:.3f} |" for s, r in held.items()]

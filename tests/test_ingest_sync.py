@@ -63,6 +63,21 @@ def test_ingest_of_a_missing_path_is_a_usage_error_that_creates_nothing(tmp_path
     assert not kb.exists()
 
 
+def test_files_a_folder_ingest_does_not_read_are_listed_under_skipped_with_the_reason(tmp_path, capsys):
+    import json
+
+    root = _folder(tmp_path)
+    (root / "photo.PNG").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    (root / "budget.xlsx").write_bytes(b"PK\x03\x04" + bytes(64))
+    code = main(["ingest", str(root), "--kb", str(tmp_path / "kb"), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["documents_added"] == 4 and report["errors"] == []
+    reasons = {Path(s["source"]).name: s["reason"] for s in report["skipped"]}
+    assert sorted(reasons) == ["budget.xlsx", "photo.PNG"]
+    assert reasons["budget.xlsx"].startswith("skipped: unsupported file type .xlsx; expected one of")
+    assert ".pdf" in reasons["photo.PNG"] and ".md" in reasons["photo.PNG"]
+
+
 def test_prune_deletes_vanished_files_but_keeps_ones_that_fail_to_parse(new_kb, tmp_path):
     root = _folder(tmp_path)
     kb = new_kb()

@@ -22,7 +22,7 @@ def test_reingest_unchanged_is_a_noop_and_changed_is_replaced(new_kb):
     summary = again.to_dict()
     assert summary.pop("seconds") >= 0
     assert summary == {"documents_added": 0, "documents_updated": 0, "documents_unchanged": 5,
-                       "documents_pruned": 0, "chunks_added": 0, "chunks_reused": 0, "redactions": {}, "errors": [], "warnings": []}
+                       "documents_pruned": 0, "chunks_added": 0, "chunks_reused": 0, "redactions": {}, "errors": [], "warnings": [], "skipped": []}
     assert kb.stats()["chunks"] == 5 and len(kb.dense) == 5
     changed = Document(id="d1", text="Completely new text about kidneys.", title="T1")
     r = kb.ingest([changed])

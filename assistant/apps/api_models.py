@@ -177,6 +177,8 @@ class IngestOut(BaseModel):
     seconds: float
     errors: list[dict[str, str]]
     warnings: list[dict[str, str]]
+    skipped: list[dict[str, str]] = Field(default_factory=list, description="files inside a folder or archive that "
+                                          "no connector reads, each with the reason")
     ids: list[str] = Field(default_factory=list, description="the ids text records were stored under (a signed-in "
                                                                   "caller's live under uploads/<groups>/)")
 

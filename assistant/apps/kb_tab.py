@@ -176,4 +176,7 @@ def _summary(report: IngestReport, scope: str) -> str:
     if report.warnings:
         lines.append("\n**Warnings:**")
         lines += [f"- `{html.escape(Path(w['source']).name)}`: {html.escape(w['warning'])}" for w in report.warnings]
+    if report.skipped:
+        lines.append(f"\n**{len(report.skipped)} file(s) not read** (no reader for them):")
+        lines += [f"- `{html.escape(Path(s['source']).name)}`: {html.escape(s['reason'])}" for s in report.skipped]
     return "\n".join(lines)

@@ -187,6 +187,8 @@ def _ingest(args, settings: Settings) -> int:
             print(f"  error: {err['source']}: {err['error']}", file=sys.stderr)
         for warning in report.warnings:
             print(f"  warning: {warning['source']}: {warning['warning']}", file=sys.stderr)
+        for item in report.skipped:
+            print(f"  skipped: {item['source']}: {item['reason']}", file=sys.stderr)
     return EXIT_INPUT if report.errors else EXIT_OK
 
 

@@ -27,4 +27,4 @@ class SourceError(AssistantError):
 
 class SkippedSource(SourceError):
     """A file inside a folder that was deliberately not read (an unsupported type): the ingest lists
-    it under `warnings` with the reason, and it does not fail the run."""
+    it under `skipped` with the reason, and it does not fail the run."""

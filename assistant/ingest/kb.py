@@ -45,6 +45,9 @@ class IngestReport:
     seconds: float = 0.0
     errors: list[dict[str, str]] = field(default_factory=list)
     warnings: list[dict[str, str]] = field(default_factory=list)  # ingested, but worth a look
+    # Files in a folder that no connector reads (an image, a spreadsheet): {"source", "reason"} each, so a
+    # folder ingest never drops a file without a word. Not a failure: the exit code stays 0.
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -214,7 +217,7 @@ class KnowledgeBase:
                                                          item.exc))
                         continue
                     if isinstance(item, SkippedSource):
-                        report.warnings.append({"source": item.source, "warning": str(item)})
+                        report.skipped.append({"source": item.source, "reason": str(item)})
                         continue
                     if isinstance(item, Exception):
                         report.errors.append(error_entry(getattr(item, "source", ""), item))

@@ -57,7 +57,7 @@ def test_bad_records_and_files_each_become_one_error_and_good_ones_are_kept(tmp_
     assert "archives are not unpacked" in files["bundle.zip"]
     assert "XML is malformed or too large" in files["broken.docx"] and "Traceback" not in files["broken.docx"]
     assert "picture.png" not in files  # skipped with a reason, but not a failure
-    png = [w["warning"] for w in report.warnings if w["source"].endswith("picture.png")]
+    png = [s["reason"] for s in report.skipped if s["source"].endswith("picture.png")]
     assert len(png) == 1 and png[0].startswith("skipped: unsupported file type .png")
     doctors = next(r for r in kb.catalog.documents() if r.id == "ok-2")
     assert doctors.acl == ("nurses", "doctors")

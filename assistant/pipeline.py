@@ -13,6 +13,7 @@ from typing import Callable
 from assistant.core.errors import AssistantError
 from assistant.core.text import check_question
 from assistant.core.types import (
+    ABSTAIN_EMPTY_KB,
     ABSTAIN_NO_PASSAGE,
     ABSTAIN_UNVERIFIED,
     BASE,
@@ -27,7 +28,7 @@ from assistant.generation.factory import make_generator
 from assistant.ingest.kb import KnowledgeBase
 from assistant.reliability import AnswerChecker
 from assistant.reliability.audit import DEFAULT_NAME, AuditLog
-from assistant.reliability.checks import NOT_FOUND
+from assistant.reliability.checks import EMPTY_KB, NOT_FOUND
 from assistant.reliability.conflicts import (
     Conflict,
     ConflictFinder,
@@ -108,7 +109,9 @@ class Assistant:
         timings["retrieve"] = time.perf_counter() - started
         hits, quarantined = self._screen(retrieved)
         context = self.context(hits)
-        if context is None:
+        if not retrieved and self._kb_is_empty():
+            answer = Answer(question, EMPTY_KB, [], [], True, 0.0, timings=timings, abstain_reason=ABSTAIN_EMPTY_KB)
+        elif context is None:
             answer = Answer(question, NOT_FOUND, [], [], True, 0.0, closest=hits, timings=timings,
                             quarantined=quarantined, abstain_reason=ABSTAIN_NO_PASSAGE)
         else:
@@ -129,6 +132,12 @@ class Assistant:
         if self.audit is not None:
             answer.audit_id = self.audit.record(answer, retrieved, user)
         return answer
+
+    def _kb_is_empty(self) -> bool:
+        """True when the KB holds no document at all. Counted over every document, not the caller's: a
+        KB whose documents are all hidden from the caller answers NOT_FOUND, revealing nothing."""
+        with self.kb.lock:
+            return self.kb.catalog.counts()[0] == 0
 
     def feedback(self, answer: Answer, rating: int, comment: str = "", user: str | None = None) -> int:
         """Stores thumbs up (1) / down (-1) / comment only (0) beside the answer's audit record."""

@@ -59,6 +59,14 @@ def test_absent_answer_abstains_with_closest_passages(assistant, demo_questions)
         assert d["abstain_reason"] == "no passage relevant enough" and d["model"] == ""
 
 
+def test_an_empty_kb_says_it_is_empty_and_how_to_fill_it(assistant, new_kb):
+    d = answer_to_dict(assistant.for_kb(new_kb("empty")).ask("What is the notice period?"))
+    _check_contract(d)
+    assert d["abstained"] and d["abstain_reason"] == "the knowledge base is empty"
+    assert d["answer"].startswith("The knowledge base is empty") and "assistant ingest" in d["answer"]
+    assert d["citations"] == [] and d["closest"] == []
+
+
 def test_empty_and_oversized_questions_are_user_errors(assistant):
     with pytest.raises(AssistantError, match="empty"):
         assistant.ask("   ")

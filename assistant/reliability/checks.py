@@ -32,6 +32,10 @@ from assistant.core.types import (
 from assistant.reliability.citations import citation_scores
 
 NOT_FOUND = "Not found in the knowledge base."
+# Said instead of NOT_FOUND only when the KB holds no document at all (whoever asks): a new user's typo'd
+# --kb or an ingest that read nothing should not look like a question without an answer.
+EMPTY_KB = ("The knowledge base is empty: nothing has been ingested into it yet. Add documents with "
+            "`assistant ingest PATH --kb DIR`, the page's Knowledge base tab, or POST /v1/documents, then ask again.")
 DEFAULT_THRESHOLD = 0.55  # for a scorer without a calibrated threshold of its own (SupportScorer)
 _PREAMBLE = re.compile(r"^(?:(?:the )?answer(?: is)?\s*:\s*|according to (?:the )?sources?(?: \[\d+\])?,\s*)", re.I)
 # A markdown heading copied out of a passage ("Amoxicillin: # Amoxicillin *Demo Document*"): supported

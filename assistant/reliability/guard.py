@@ -1,11 +1,12 @@
 """Output guard: the last step before an answer is shown.
 
-- PHI/PII in the answer text is masked with the same rule-based detector that redacts documents at
-  ingest (`assistant/ingest/redaction.py`), so a name, phone number or MRN the generator copied from an
-  unredacted passage, or echoed from the question, is not shown unless `[reliability] mask_pii = false`.
-  The detector needs context for names ("Patient: Jane Doe", "Dr. Roe"), which an answer sentence
-  often drops ("Jane Doe was discharged ..."), so every identifier it finds in the passages the
-  generator saw is also masked wherever it reappears verbatim in the answer.
+- PHI/PII the generator produced is masked with the same rule-based detector that redacts documents
+  at ingest (`assistant/ingest/redaction.py`): a name, phone number or MRN that is in none of the
+  passages it saw (invented, or echoed from the question) is not shown unless `[reliability] mask_pii =
+  false`. Text that *is* in those passages is shown as the passage has it: the KB was already redacted
+  at ingest for whatever its policy covers (healthcare documents by default), so what a passage still
+  holds (a contract's party "Alex Job Racing, Inc.", a public helpline, "named after Dr. Hashimoto")
+  was kept on purpose, and masking it would make a quoted sentence differ from its cited source.
   It runs after verification: the verifier compares the generator's words with the passages, and
   masking first would make a faithful sentence look unsupported.
 - A domain notice ("Not medical advice ...") goes into `Answer.notice`, never into `Answer.text`,
@@ -14,7 +15,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Sequence
 
@@ -32,30 +32,29 @@ class OutputGuard:
         """A copy of `answer` with PII masked in its text and sentences and the notice set. The notice
         follows the domains of the cited passages, or of `hits` (what the generator saw) when nothing
         is cited."""
-        known = self._identifiers([h.chunk.text for h in hits] + [c.chunk.text for c in answer.citations])
-        text = self.mask(answer.text, known)
-        sentences = [replace(s, text=self.mask(s.text, known)) for s in answer.sentences]
+        sources = [h.chunk.text for h in hits] + [c.chunk.text for c in answer.citations]
+        text = self.mask(answer.text, sources)
+        sentences = [replace(s, text=self.mask(s.text, sources)) for s in answer.sentences]
         domains = [c.chunk.domain for c in answer.citations] or [h.chunk.domain for h in hits]
         return replace(answer, text=text, sentences=sentences, notice=self.notice(domains))
 
-    def mask(self, text: str, known: dict[str, str] | None = None) -> str:
-        """`known`: identifier → type, found in the passages; masked wherever it appears as whole words."""
+    def mask(self, text: str, sources: Sequence[str] = ()) -> str:
+        """`text` with every identifier the detector finds replaced by its placeholder, except the ones
+        that appear verbatim (whitespace aside) in one of `sources`."""
         if not self.redactor.enabled:
             return text
-        for value, kind in sorted((known or {}).items(), key=lambda kv: -len(kv[0])):  # longest first
-            text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", placeholder(kind), text)
-        return self.redactor.redact(text).text
-
-    def _identifiers(self, passages: Sequence[str]) -> dict[str, str]:
-        if not self.redactor.enabled:
-            return {}
-        found: dict[str, str] = {}
-        for passage in dict.fromkeys(passages):
-            for start, end, kind in self.redactor.redact(passage).spans:
-                value = passage[start:end].strip()
-                if len(value) >= 4:  # a lone initial or short code would mask ordinary words
-                    found.setdefault(value, kind)
-        return found
+        found = self.redactor.redact(text).spans
+        if not found:
+            return text
+        shown = [_flat(s) for s in dict.fromkeys(sources)]
+        parts, last = [], 0
+        for start, end, kind in found:
+            value = _flat(text[start:end])
+            if value and any(value in source for source in shown):
+                continue  # in the source as the answer has it: shown unchanged
+            parts += [text[last:start], placeholder(kind)]
+            last = end
+        return "".join(parts) + text[last:]
 
     def notice(self, domains: Sequence[str]) -> str:
         """The notices of the domains, each once, in order of first appearance; "" when none is set."""
@@ -65,3 +64,8 @@ class OutputGuard:
             if note and note not in seen:
                 seen.append(note)
         return " ".join(seen)
+
+
+def _flat(text: str) -> str:
+    """Whitespace collapsed: a PDF passage breaks lines where the answer has spaces."""
+    return " ".join(text.split())

@@ -75,13 +75,41 @@ def test_notices_and_escalation_settings_are_validated(tmp_path):
     assert s.reliability.audit_questions and not s.reliability.escalate
 
 
-def test_identifiers_found_in_the_passages_are_masked_where_the_answer_repeats_them():
-    passage = "Discharge note.\nPatient: Jane Doe\nDischarged on metformin 500 mg twice daily."
-    hit = Hit(Chunk("c1", "d1", passage, 0, len(passage), domain="healthcare"), 1.0)
-    answer = Answer("q", "Jane Doe was discharged on metformin 500 mg [1].", [Citation(1, hit.chunk)],
-                    [SentenceCheck("Jane Doe was discharged on metformin 500 mg.", (1,), 0.9, "supported")], False, 0.9)
-    assert OutputGuard().mask(answer.text) == answer.text  # alone, the sentence gives no cue it is a name
+def _cited(answer_text: str, passage: str, domain: str) -> tuple[Answer, Hit]:
+    hit = Hit(Chunk("c1", "d1", passage, 0, len(passage), domain=domain), 1.0)
+    sentence = answer_text.replace(" [1]", "")
+    return Answer("q", answer_text, [Citation(1, hit.chunk)], [SentenceCheck(sentence, (1,), 0.9, "supported")],
+                  False, 0.9), hit
+
+
+@pytest.mark.parametrize("answer_text, passage, domain", [
+    # A contract's party, as a legal KB keeps it (legal documents are not redacted by default).
+    ("The supplier is Alex Job Racing, Inc. [1].",
+     "This Agreement is made between Alex Job Racing, Inc. (the Supplier) and\nMotorsport Holdings LLC.", "legal"),
+    # A public helpline and a disease named after a physician, in a health leaflet.
+    ("Call the helpline at 1-800-222-1222 [1].", "Poison control: call the helpline at 1-800-222-1222, any time.",
+     "healthcare"),
+    ("The disease is named after Dr. Hakaru Hashimoto [1].",
+     "Hashimoto's disease is named after Dr. Hakaru Hashimoto, who described it in 1912.", "healthcare"),
+    # What an unredacted passage holds is shown as it holds it, line breaks aside.
+    ("Jane Doe was discharged on metformin 500 mg [1].",
+     "Discharge note.\nPatient: Jane Doe\nDischarged on metformin 500 mg twice daily.", "healthcare"),
+])
+def test_text_the_cited_source_holds_is_shown_as_the_source_has_it(answer_text, passage, domain):
+    answer, hit = _cited(answer_text, passage, domain)
     guarded = OutputGuard().apply(answer, [hit])
-    assert guarded.text == "[NAME] was discharged on metformin 500 mg [1]."
-    assert guarded.sentences[0].text.startswith("[NAME] was")
+    assert guarded.text == answer_text and guarded.sentences[0].text == answer.sentences[0].text
+
+
+def test_identifiers_the_generator_produced_that_no_source_holds_are_masked():
+    answer, hit = _cited("Dr. Alan Grant prescribed metformin; call (555) 123-4567 [1].",
+                         "Metformin 500 mg twice daily is the usual starting dose.", "healthcare")
+    guarded = OutputGuard().apply(answer, [hit])
+    assert "Alan Grant" not in guarded.text and "123-4567" not in guarded.text
+    assert "[NAME]" in guarded.text and "[PHONE]" in guarded.text and guarded.text.endswith("[1].")
+    # A name that is in the source keeps it; one beside it that is not is still masked.
+    answer, hit = _cited("Dr. Alan Grant and Dr. Ellie Sattler reviewed it [1].",
+                         "The scan was reviewed by Dr. Alan Grant.", "healthcare")
+    shown = OutputGuard().apply(answer, [hit]).text
+    assert "Alan Grant" in shown and "Ellie Sattler" not in shown and "[NAME]" in shown
     assert OutputGuard(ReliabilityConfig(mask_pii=False)).apply(answer, [hit]).text == answer.text

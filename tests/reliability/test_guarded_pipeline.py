@@ -106,23 +106,26 @@ def test_without_screening_the_planted_passage_would_reach_the_generator(tmp_pat
     assert answer.quarantined == [] and planted.id in generator.seen[0]
 
 
-def test_pii_is_masked_in_answers_unless_allowed_and_the_domain_notice_is_separate(tmp_path, embedder):
+def test_pii_the_sources_do_not_hold_is_masked_unless_allowed_and_the_domain_notice_is_separate(tmp_path, embedder):
     note = Document("health/discharge.md", "Discharge summary\n\nPatient: Jane Doe\nPhone: (555) 123-4567\n"
                     "Jane Doe was discharged on metformin 500 mg twice daily with meals.", domain="healthcare")
-    kb = _kb(tmp_path / "kb", embedder, [note, *BENIGN], redaction="off")
-    canned = Canned("Jane Doe was discharged on metformin 500 mg twice daily with meals [1]. "
+    canned = Canned("Mrs. Jane Doe was discharged on metformin 500 mg twice daily with meals [1]. "
                     "Her phone number is (555) 123-4567 [1].")
-    answer = Assistant(kb, generator=canned).ask("What was Jane Doe discharged on?")
+    # The default policy redacts healthcare documents at ingest: the name and phone the generator
+    # repeats are in no passage it saw, so they are masked in what is shown.
+    kb = _kb(tmp_path / "kb", embedder, [note, *BENIGN])
+    answer = Assistant(kb, generator=canned).ask("What was the patient discharged on, and at what dose?")
     assert not answer.abstained and "metformin 500 mg" in answer.text
     assert "Jane Doe" not in answer.text and "123-4567" not in answer.text
     assert "[NAME]" in answer.text and "[PHONE]" in answer.text
     assert all("Jane Doe" not in s.text for s in answer.sentences)
     assert answer.notice == DEFAULT_NOTICES["healthcare"] and answer.notice not in answer.text
     kb.close()
-    allowed = KnowledgeBase(tmp_path / "kb", Settings().with_overrides("reliability", mask_pii=False, notices={}),
-                            embedder=embedder)
-    answer = Assistant(allowed, generator=canned).ask("What was Jane Doe discharged on?")
-    assert "Jane Doe" in answer.text and "(555) 123-4567" in answer.text and answer.notice == ""
+    # A KB built without redaction keeps the identifiers on purpose: shown as the cited passage has them.
+    _kb(tmp_path / "kept", embedder, [note, *BENIGN], redaction="off").close()
+    kept = KnowledgeBase(tmp_path / "kept", Settings().with_overrides("reliability", notices={}), embedder=embedder)
+    answer = Assistant(kept, generator=canned).ask("What was the patient discharged on, and at what dose?")
+    assert "Jane Doe" in answer.text and "[NAME]" not in answer.text and answer.notice == ""
 
 
 def test_each_answer_is_audited_with_its_outcome(tmp_path, embedder, assistant):

@@ -51,6 +51,7 @@ def add_parser(sub) -> None:
     q.add_argument("--report-sample", type=int, default=500, help="held-out pairs scored per source at the end")
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--resume", action="store_true", help="continue from the checkpoint beside --out")
+    q.add_argument("--bf16", action="store_true", help="bf16 autocast on a CPU as well (always on a GPU)")
 
 
 def run(args, settings: Settings) -> int:

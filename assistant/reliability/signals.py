@@ -295,6 +295,24 @@ class GeneratorJudge(PairScorer):
 WINDOW_CHARS = 1000  # a premise window: about what the cross-encoder reads in its 256 tokens with a claim
 
 
+def window_chars(max_length: int) -> int:
+    """The premise window that fits `max_length` tokens beside a claim: about 4.5 characters a token
+    once ~40 tokens are left for the claim (256 tokens → 1,000 characters). Training and run time
+    both take it from the model's max_length, so the model reads windows of the size it learnt on."""
+    return max(200, int((max_length - 40) * 4.63))
+
+
+def best_window(passage: str, claim: str, limit: int = WINDOW_CHARS) -> str:
+    """The window of `passage` sharing most content words with `claim`: what a training pair keeps of a
+    long premise. Run time takes the maximum over every window, so the window closest to the claim is
+    the one a supported claim must win on and an unsupported one must still lose on."""
+    found = windows(passage, limit)
+    if len(found) == 1:
+        return found[0]
+    words = set(content_words(claim))
+    return max(found, key=lambda w: len(words & set(content_words(w))))
+
+
 def windows(passage: str, limit: int = WINDOW_CHARS) -> list[str]:
     """The passage itself when it fits, else runs of consecutive sentences of at most `limit` characters,
     each starting one sentence after the last: every sentence is read with its neighbours."""
@@ -346,14 +364,8 @@ class CrossEncoderScorer(PairScorer):
 
     def score(self, claims: Sequence[str], evidences: Sequence[str | Sequence[str]]) -> list[float]:
         """claims[k] against evidences[k] (a passage or a list of passages)."""
-        from assistant.reliability.ce_model import probabilities
+        from assistant.reliability.ce_model import max_over_windows
 
         self.warm_up()
-        pairs = [(k, w) for k, ev in enumerate(evidences) for p in ([ev] if isinstance(ev, str) else ev)
-                 for w in windows(p or " ")]
-        probs = probabilities(self._tok, self._model, [w for _, w in pairs], [claims[k] for k, _ in pairs],
-                              self.max_length, self.batch_size, self._entail)
-        best = [0.0] * len(claims)
-        for (k, _), p in zip(pairs, probs):
-            best[k] = max(best[k], p)
-        return best
+        return max_over_windows(self._tok, self._model, evidences, claims, self.max_length, self.batch_size,
+                                self._entail)

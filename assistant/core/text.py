@@ -127,6 +127,22 @@ def numbers(text: str) -> set[str]:
 MAX_QUESTION_CHARS = 4000  # a question (with a follow-up's context) the pipeline, page, API and CLI accept
 
 
+# A clause number or bullet a sentence copied from its source starts with ("4.3 The Candidate", "(b) The
+# Supplier", "- Take"): the citation's locator already says where it is. Only before a capital letter,
+# so "4.5 mg is the dose" and "30 days' notice" keep their numbers.
+_LEADING_NUMBER = re.compile(r"^\s*(?:[-*•]\s+|\(?(?:\d+(?:\.\d+)*|[a-z]{1,3}|[A-Z])[.)]\s+(?=[A-Z\"“])|"
+                             r"\d+(?:\.\d+)+\s+(?=[A-Z\"“]))")
+_LINE_END_HYPHEN = re.compile(r"(?<=[a-z])-[ \t]*\n\s*(?=[a-z])")
+
+
+def display_sentence(text: str) -> str:
+    """A sentence as an answer shows it: a word hyphenated across a PDF line end joined ("treat-\nment"),
+    line breaks and runs of spaces collapsed, a leading clause number or bullet dropped. The meaning is
+    unchanged, so the verifier's verdict on the raw sentence holds for this one."""
+    text = " ".join(_LINE_END_HYPHEN.sub("", text).split())
+    return _LEADING_NUMBER.sub("", text, count=1).strip()
+
+
 def check_question(text: str | None, what: str = "question") -> str:
     """The one validation of a question or search query, for every front end: whitespace collapsed,
     1 to MAX_QUESTION_CHARS characters. Raises AssistantError saying what was found and what to do."""

@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from assistant.core.settings import ReliabilityConfig
-from assistant.core.text import CITATION, content_words, split_sentences
+from assistant.core.text import CITATION, content_words, display_sentence, split_sentences
 from assistant.core.types import (
     BACKED_VERDICTS,
     SHOWN_VERDICTS,
@@ -113,7 +113,7 @@ class AnswerChecker:
         the same verifier passes it as the answer to the question (a true sentence that answers
         something else is not a repair)."""
         best = int(np.argmax(scores))
-        quote = _strip_numbering(evidence[best] or "")
+        quote = display_sentence(evidence[best] or "")
         if not quote or len(content_words(quote)) < 3 or set(content_words(quote)) <= set(content_words(question)):
             return None
         a, b = self.scorer.embedder.encode([claim, quote])
@@ -138,7 +138,7 @@ class AnswerChecker:
         order = [k for k in np.argsort(-ranked)[:QUOTE_CANDIDATES] if sims[k] >= self.config.quote_min_similarity]
         if not order:
             return None
-        texts = [_strip_numbering(candidates[k][1]) for k in order]
+        texts = [display_sentence(candidates[k][1]) for k in order]
         matrix = self.scorer.score_matrix(texts, [h.chunk.text for h in hits], question)
         for k, text, row in zip(order, texts, matrix):
             i, sentence = candidates[k]
@@ -162,7 +162,7 @@ def _claims(raw: str, n_hits: int, question: str) -> list[tuple[str, tuple[int, 
     for sentence in sentences:
         cited = tuple(dict.fromkeys(int(n) - 1 for m in CITATION.finditer(sentence)
                                     for n in m.group(1).split(",") if 1 <= int(n) <= n_hits))
-        text = " ".join(CITATION.sub(" ", sentence).split())
+        text = display_sentence(CITATION.sub(" ", sentence))
         text = _PREAMBLE.sub("", text)
         text = re.sub(r"\s+([.,;:!?])", r"\1", text)
         words = content_words(text)
@@ -172,27 +172,28 @@ def _claims(raw: str, n_hits: int, question: str) -> list[tuple[str, tuple[int, 
     return out
 
 
-def _strip_numbering(sentence: str) -> str:
-    """A source sentence without its list bullet or clause number ("4.2 "): the locator already says it."""
-    return re.sub(r"^\s*(?:[-*•]\s+|\(?\d+(?:\.\d+)*[.)]?\s+)", "", sentence).strip()
-
-
 def _removed(c: tuple) -> tuple:
     return c[0], (), c[2], VERDICT_REMOVED, "removed: replaced by a quote from the sources", ()
 
 
 def _assemble(checked: list[tuple], hits: Sequence[Hit], metrics: dict[str, float], threshold: float) -> CheckResult:
-    """Number citations by first use, so the answer reads [1], [2], … in order."""
-    number: dict[int, int] = {}
+    """Number citations by first use, so the answer reads [1], [2], … in order; one number per chunk."""
+    number: dict[str, int] = {}  # chunk id → its number: one number per chunk, even if two hits hold it
+    first: dict[str, int] = {}  # chunk id → the first hit index holding it
     sentences, parts = [], []
     for text, cited, support, verdict, note, evidence in checked:
         backed = verdict in BACKED_VERDICTS
-        ns = tuple(number.setdefault(i, len(number) + 1) for i in cited) if backed else ()
+        by_chunk: dict[str, str] = {}  # this sentence's cited chunks, each once, with the sentence backing it
+        for k, i in enumerate(cited if backed else ()):
+            cid = hits[i].chunk.id
+            first.setdefault(cid, i)
+            by_chunk.setdefault(cid, evidence[k] if k < len(evidence) else "")
+        ns = tuple(number.setdefault(cid, len(number) + 1) for cid in by_chunk)
         sentences.append(SentenceCheck(text=text, citations=ns, support=round(float(support), 3), verdict=verdict,
-                                       note=note, evidence=tuple(evidence) if backed else ()))
+                                       note=note, evidence=tuple(by_chunk.values())))
         if verdict in SHOWN_VERDICTS:
             parts.append(with_markers(text, ns))
-    citations = [Citation(n=n, chunk=hits[i].chunk) for i, n in sorted(number.items(), key=lambda kv: kv[1])]
+    citations = [Citation(n=n, chunk=hits[first[cid]].chunk) for cid, n in sorted(number.items(), key=lambda kv: kv[1])]
     # Every claim the generator made counts: a removed one lowers the confidence in what is left.
     confidence = sum(min(1.0, s.support) for s in sentences if s.verdict in BACKED_VERDICTS) / len(sentences)
     shown = [s for s in sentences if s.verdict in SHOWN_VERDICTS]

@@ -9,7 +9,7 @@
   was kept on purpose, and masking it would make a quoted sentence differ from its cited source.
   It runs after verification: the verifier compares the generator's words with the passages, and
   masking first would make a faithful sentence look unsupported.
-- A domain notice ("Not medical advice ...") goes into `Answer.notice`, never into `Answer.text`,
+- The cited passages' domain notice ("Not medical advice ...") goes into `Answer.notice`, never into `Answer.text`,
   so the cited text stays exactly what was verified and a client can style the notice apart.
 """
 
@@ -30,13 +30,13 @@ class OutputGuard:
 
     def apply(self, answer: Answer, hits: Sequence[Hit] = ()) -> Answer:
         """A copy of `answer` with PII masked in its text and sentences and the notice set. The notice
-        follows the domains of the cited passages, or of `hits` (what the generator saw) when nothing
-        is cited."""
+        follows the domains of the cited passages only: a refusal cites nothing and advises nothing, so
+        it carries no notice (an off-topic question used to get the legal and the medical one)."""
         sources = [h.chunk.text for h in hits] + [c.chunk.text for c in answer.citations]
         text = self.mask(answer.text, sources)
         sentences = [replace(s, text=self.mask(s.text, sources)) for s in answer.sentences]
-        domains = [c.chunk.domain for c in answer.citations] or [h.chunk.domain for h in hits]
-        return replace(answer, text=text, sentences=sentences, notice=self.notice(domains))
+        return replace(answer, text=text, sentences=sentences,
+                       notice=self.notice([c.chunk.domain for c in answer.citations]))
 
     def mask(self, text: str, sources: Sequence[str] = ()) -> str:
         """`text` with every identifier the detector finds replaced by its placeholder, except the ones

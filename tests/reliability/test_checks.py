@@ -94,3 +94,36 @@ def test_each_backed_sentence_carries_the_passage_sentence_that_backs_it(embedde
     assert removed.evidence == ()
     answer = Answer("q", r.text, r.citations, r.sentences, False, r.confidence)
     assert answer.evidence_by_citation() == {1: [supported.evidence[0]], 2: [repaired.evidence[0]]}
+
+
+def test_two_hits_holding_one_chunk_share_one_citation_number(embedder):
+    twice = [HITS[0], Hit(HITS[0].chunk, 0.8, 0.6), HITS[1]]
+    r = checker(embedder).check("When are invoices payable?", "Invoices are payable within 45 days of receipt [1][2].",
+                                twice)
+    assert r.sentences[0].citations == (1,) and [c.chunk.id for c in r.citations] == ["a#0"]
+    assert r.text == "Invoices are payable within 45 days of receipt [1]."
+    assert len(r.sentences[0].evidence) == 1
+
+
+def test_sentences_are_shown_as_prose_without_pdf_line_breaks_or_clause_numbers(embedder):
+    pdf = Hit(Chunk("p#0", "p", "14.3 Governing Law.\n4.3 The Agreement shall be gov-\nerned by the laws of\n"
+                    "the   State of Delaware.", 0, 90, title="Supply Agreement"), 0.9, 0.8)
+    raw = "4.3 The Agreement shall be gov-\nerned by the laws of\nthe  State of Delaware [1]."
+    r = checker(embedder).check("Which law governs the agreement?", raw, [pdf])
+    assert r.text == "The Agreement shall be governed by the laws of the State of Delaware [1]."
+    assert r.sentences[0].verdict in ("supported", "repaired")
+
+
+@pytest.mark.parametrize("raw, shown", [
+    ("4.3 The Candidate shall", "The Candidate shall"),
+    ("(b) The Supplier shall pay", "The Supplier shall pay"),
+    ("- Take it with food.", "Take it with food."),
+    ("4.5 mg is the usual dose.", "4.5 mg is the usual dose."),
+    ("30 days' notice is required.", "30 days' notice is required."),
+    ("The treat-\nment lasts\n two   weeks.", "The treatment lasts two weeks."),
+    ("A well-known drug.", "A well-known drug."),
+])
+def test_display_sentence(raw, shown):
+    from assistant.core.text import display_sentence
+
+    assert display_sentence(raw) == shown

@@ -54,13 +54,15 @@ def test_notice_follows_the_cited_domains_and_stays_out_of_the_text(domains, exp
     assert guarded.notice == expected and guarded.text == "Text [1]."
 
 
-def test_notice_falls_back_to_the_passages_seen_and_can_be_configured_or_off():
-    answer = Answer("q", "Not found in the knowledge base.", [], [], True, 0.0)
-    hit = Hit(Chunk("c", "d", "t", 0, 1, domain="legal"), 1.0)
-    assert OutputGuard().apply(answer, [hit]).notice == DEFAULT_NOTICES["legal"]
+def test_a_refusal_carries_no_notice_and_notices_can_be_configured_or_off():
+    hits = [Hit(Chunk("c", "d", "t", 0, 1, domain="legal"), 1.0), Hit(Chunk("h", "e", "t", 0, 1, domain="healthcare"), 0.9)]
+    refusal = Answer("q", "Not found in the knowledge base.", [], [], True, 0.0)
+    assert OutputGuard().apply(refusal, hits).notice == ""
+    answer = Answer("q", "Text [1].", [Citation(1, hits[0].chunk)], [], False, 0.9)
+    assert OutputGuard().apply(answer, hits).notice == DEFAULT_NOTICES["legal"]  # the cited domain only
     custom = ReliabilityConfig(notices={"legal": "Ask the firm's counsel.", "healthcare": ""})
-    assert OutputGuard(custom).apply(answer, [hit]).notice == "Ask the firm's counsel."
-    assert OutputGuard(ReliabilityConfig(notices={})).apply(answer, [hit]).notice == ""
+    assert OutputGuard(custom).apply(answer, hits).notice == "Ask the firm's counsel."
+    assert OutputGuard(ReliabilityConfig(notices={})).apply(answer, hits).notice == ""
 
 
 def test_notices_and_escalation_settings_are_validated(tmp_path):

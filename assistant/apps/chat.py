@@ -35,9 +35,15 @@ class ChatTab:
         adapters = served.adapter_choices()
         with gr.Row():
             with gr.Column(scale=3):
-                self.conversation = gr.HTML(conversation_html([]), elem_id="conversation")
+                # The conversation scrolls in its own box, kept at its newest turn (Gradio's autoscroll), so
+                # the page does not grow with it and the Sources panel beside it stays in view.
+                self.conversation = gr.HTML(conversation_html([]), elem_id="conversation", max_height="60vh",
+                                            autoscroll=True)
                 question = gr.Textbox(label="Question", placeholder="e.g. How long must invoices be paid within?",
                                       elem_id="question", lines=2, max_length=MAX_QUESTION_CHARS)
+                # A question the pipeline refuses (empty, too long) is said here, calmly: raising gr.Error
+                # put "Error" over every panel and a traceback in the server's console.
+                self.status = gr.Markdown("", elem_id="ask-status")
                 with gr.Row():
                     # Shown only when several adapters are loaded: the default picks by the passages' domain.
                     adapter = gr.Dropdown(
@@ -52,10 +58,10 @@ class ChatTab:
                                          show_label=False, elem_id="feedback-comment", scale=4, max_length=4000)
                 self.feedback_status = gr.Markdown("", elem_id="feedback-status")
                 gr.HTML(LEGEND, elem_id="legend")
-            with gr.Column(scale=2):
+            with gr.Column(scale=2, elem_id="sources-column"):
                 gr.Markdown("#### Sources")
-                self.sources = gr.HTML("", elem_id="sources-panel")
-        outputs = [self.conversation, self.sources, session, question, self.feedback_status]
+                self.sources = gr.HTML("", elem_id="sources-panel", max_height="75vh")
+        outputs = [self.conversation, self.sources, session, question, self.feedback_status, self.status]
         ask.click(self.ask, inputs=[question, adapter, session], outputs=outputs)
         question.submit(self.ask, inputs=[question, adapter, session], outputs=outputs)
         new.click(self.new_conversation, inputs=session, outputs=[self.conversation, self.sources, session,
@@ -69,7 +75,8 @@ class ChatTab:
             check_question(question)  # the pipeline's own rule, before the draft panel appears
             assistant = self.manager.assistant(session.kb)
         except AssistantError as exc:
-            raise gr.Error(str(exc)) from None
+            yield gr.skip(), gr.skip(), session, gr.skip(), gr.skip(), _calm(exc)
+            return
         asked, topic = contextual_question(question, session.topic, session.subject)
         events: queue.Queue = queue.Queue()
         result: dict = {}
@@ -87,24 +94,25 @@ class ChatTab:
         # The pipeline runs in a worker so this generator can send the draft while the model writes it.
         threading.Thread(target=work, name="ask", daemon=True).start()
         stage, draft, sent = "searching", "", 0.0
-        yield conversation_html(session.turns, (question, asked, stage, draft)), "", session, gr.skip(), ""
+        yield conversation_html(session.turns, (question, asked, stage, draft)), "", session, gr.skip(), "", ""
         while (item := events.get()) is not None:
             kind, text = item
             draft, stage = (draft + text, stage) if kind == EVENT_TEXT else (draft, kind)
             if kind != EVENT_TEXT or time.monotonic() - sent >= DRAFT_REFRESH_S:
                 sent = time.monotonic()
-                yield conversation_html(session.turns, (question, asked, stage, draft)), "", session, gr.skip(), ""
+                yield conversation_html(session.turns, (question, asked, stage, draft)), "", session, gr.skip(), "", ""
         if "error" in result:
-            yield conversation_html(session.turns), latest_sources(session.turns), session, gr.skip(), ""
             error = result["error"]
-            if isinstance(error, AssistantError):
-                raise gr.Error(str(error))
-            raise error
+            status = _calm(error) if isinstance(error, AssistantError) else ""
+            yield conversation_html(session.turns), latest_sources(session.turns), session, gr.skip(), "", status
+            if not isinstance(error, AssistantError):
+                raise error
+            return
         answer = result["answer"]
         session.turns.append(Turn(question, asked, answer, answer.evidence_by_citation()))
         if topic != session.topic:  # a question of its own: what it is about is what follow-ups refer to
             session.topic, session.subject = topic, subject_of(question, answer)
-        yield conversation_html(session.turns), latest_sources(session.turns), session, "", ""
+        yield conversation_html(session.turns), latest_sources(session.turns), session, "", "", ""
 
     def new_conversation(self, session: Session):
         session.turns, session.topic, session.subject = [], None, None
@@ -128,6 +136,12 @@ class ChatTab:
         what = "helpful" if rating > 0 else "not helpful"
         extra = " with your comment" if (comment or "").strip() else ""
         return f"✓ Thank you: saved “{what}”{extra} for the latest answer (feedback #{number}).", ""
+
+
+def _calm(exc: AssistantError) -> str:
+    """A refused question as one line under the box: what was wrong and what to do."""
+    text = str(exc)
+    return f"✎ {text[:1].upper()}{text[1:]}."
 
 
 def _default_adapter(assistant) -> str:

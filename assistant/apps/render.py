@@ -50,6 +50,7 @@ a.cite { font-weight: 600; text-decoration: none; color: #1565c0; cursor: pointe
 .draft .stage { color: #37474f; font-size: 0.85rem; font-weight: 600; }
 .draft .draft-text { color: #546e7a; white-space: pre-wrap; margin-top: 0.3rem; }
 .empty-chat { color: #666; }
+#ask-status { color: #5d4037; }
 """
 
 LEGEND = ('<div class="legend">Each sentence is checked against the passages it cites: '

@@ -152,3 +152,26 @@ def test_upload_is_cited_for_its_group_and_invisible_to_another(nina, browser, s
     lou.wait_for_selector("#documents :text('legal/mutual-nda.md')", timeout=30_000)
     assert "zephyr" not in lou.inner_text("#documents").lower()
     assert "uploads/nurses" not in lou.content()
+
+
+def test_an_empty_question_is_a_calm_message_and_sources_stay_in_view_through_a_follow_up(nina):
+    nina.click("#ask-tab-button")
+    nina.fill("#question textarea", "   ")
+    nina.click("#ask")
+    nina.wait_for_selector("#ask-status:has-text('The question is empty')", timeout=30_000)
+    # No error state: the conversation and the sources keep what they showed, and no "Error" badge appears.
+    assert "error" not in nina.inner_text("#conversation").lower()
+    assert nina.locator("#sources-panel .error, #conversation .error").count() == 0
+
+    _ask(nina, "What is the usual starting dose of metformin?")
+    assert nina.inner_text("#ask-status").strip() == ""  # the calm message goes with the next question
+    _ask(nina, "And who should not take it?")
+    last = nina.locator(".turn").last
+    assert "metformin" in last.inner_text().lower()  # the follow-up was asked about its subject
+    # A long conversation: scrolled to its end, the Sources panel is still on screen beside it.
+    nina.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    box = nina.locator("#sources-column").bounding_box()
+    height = nina.evaluate("window.innerHeight")
+    assert box is not None and box["y"] < height and box["y"] + box["height"] > 0
+    assert nina.locator("#sources-panel .source").count() >= 1
+    nina.screenshot(path=str(ARTIFACTS / "web-follow-up.png"), full_page=False)

@@ -31,6 +31,7 @@ from assistant.apps.gate import Busy, Gate
 from assistant.apps.limits import ApiLimits, BodyLimit
 from assistant.apps.openai_wire import (
     ERROR_TYPES,
+    chunk_event,
     completion,
     error_body,
     error_event,
@@ -45,10 +46,11 @@ from assistant.core.text import check_question, sentence_spans
 from assistant.core.types import AUTO, BASE, Answer, SearchFilter
 from assistant.core.users import AccessDenied, UserError, UserStore
 from assistant.followup import question_from_turns
-from assistant.pipeline import Assistant
+from assistant.pipeline import EVENT_GENERATING, EVENT_TEXT, Assistant, Listener
 
 SERVED_MODEL = "domain-assistant"  # the configured default adapter; "auto", "base" and adapters by name
 KEEPALIVE_S = 10.0  # an SSE comment while a streamed request waits, so proxies keep the connection open
+PROGRESS_EVERY_S = 0.25  # the generator's text pieces are sent in batches this far apart
 
 
 def search_filter(filters: Filters | None) -> SearchFilter | None:
@@ -122,9 +124,10 @@ def add_api(app, assistant: Assistant, users: UserStore | None = None, limits: A
         except AssistantError as exc:
             raise http_error(422, str(exc), "invalid_value", "messages") from None
 
-    def answer(question: str, filters: SearchFilter | None, adapter: str | None, who: Caller) -> Answer:
+    def answer(question: str, filters: SearchFilter | None, adapter: str | None, who: Caller,
+               on_event: Listener | None = None) -> Answer:
         try:
-            return assistant.ask(question, filters=filters, adapter=adapter, user=who.name)
+            return assistant.ask(question, filters=filters, adapter=adapter, user=who.name, on_event=on_event)
         except AssistantError as exc:
             raise http_error(422, str(exc), "invalid_request") from None
 
@@ -136,8 +139,9 @@ def add_api(app, assistant: Assistant, users: UserStore | None = None, limits: A
         ident, created = new_id()
         if request.stream:
             gate.admit()  # a full queue is refused with a status code, before the stream starts
-            job = lambda: gate.run(answer, question, filters, adapter, who)  # noqa: E731 - started in the stream
-            return StreamingResponse(_stream(job, ident, created, request.model, question),
+            progress = Progress(asyncio.get_running_loop())
+            job = lambda: gate.run(answer, question, filters, adapter, who, progress.put)  # noqa: E731 - started in the stream
+            return StreamingResponse(_stream(job, progress, ident, created, request.model, question),
                                      media_type="text/event-stream")
         result = await gate.run(answer, question, filters, adapter, who)
         return completion(ident, created, request.model, result.text, assistant=answer_extra(result, question))
@@ -197,17 +201,55 @@ def sentence_pieces(text: str) -> list[str]:
     return [text[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
 
 
-async def _stream(job, ident: str, created: int, model: str, question: str) -> AsyncIterator[str]:
-    """The role at once, keep-alive comments while waiting for the verified answer, then its sentences
-    and a last chunk carrying the `assistant` field. Sentences are sent only once checked: nothing
-    unverified is ever shown, so the stream paces by sentence, not by token."""
+class Progress:
+    """The pipeline's events (`Assistant.ask(on_event=...)`, called in the worker thread) handed to the
+    stream's event loop, the generator's text pieces coalesced so a client gets a few events a second."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop, self.queue = loop, asyncio.Queue()
+
+    def put(self, kind: str, text: str) -> None:
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, (kind, text))
+
+    async def next(self, timeout: float) -> dict | None:
+        """{"stage", "draft_delta"} of what happened within `timeout` s (None: nothing did)."""
+        try:
+            kind, text = await asyncio.wait_for(self.queue.get(), timeout)
+        except asyncio.TimeoutError:
+            return None
+        stage, draft = (EVENT_GENERATING, text) if kind == EVENT_TEXT else (kind, "")
+        deadline = self.loop.time() + PROGRESS_EVERY_S
+        while kind == EVENT_TEXT and self.loop.time() < deadline:
+            try:
+                kind, text = await asyncio.wait_for(self.queue.get(), deadline - self.loop.time())
+            except asyncio.TimeoutError:
+                break
+            if kind != EVENT_TEXT:
+                self.queue.put_nowait((kind, text))  # a new stage: its own event, after this draft
+                break
+            draft += text
+        return {"stage": stage, "draft_delta": draft}
+
+
+async def _stream(job, progress: Progress, ident: str, created: int, model: str,
+                  question: str) -> AsyncIterator[str]:
+    """The role at once; while the answer is made, chunks with an empty delta and an
+    `assistant_progress` field ({"stage": "generating" | "checking", "draft_delta": the generator's new,
+    *unverified* text}) so a client can show a draft as the page does, and keep-alive comments when
+    nothing happens; then the verified answer's sentences and a last chunk carrying the `assistant`
+    field. Only checked sentences are ever sent as `content`."""
     yield role_event(ident, created, model)
     task = asyncio.ensure_future(job())
     try:
         while not task.done():
-            done, _ = await asyncio.wait({task}, timeout=KEEPALIVE_S)
-            if not done:
-                yield ": waiting for the answer\n\n"
+            waiter = asyncio.ensure_future(progress.next(KEEPALIVE_S))
+            done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            if waiter not in done:
+                waiter.cancel()
+                continue
+            event = waiter.result()
+            yield (chunk_event(ident, created, model, {}, assistant_progress=event) if event
+                   else ": waiting for the answer\n\n")
         try:
             result = task.result()
         except Busy as exc:

@@ -71,6 +71,12 @@ def test_streamed_answer_matches_and_ends_with_the_extra_field(client, answered)
     final = chunks[-1].model_extra["assistant"]
     assert final["answer"] == text and final["citations"] == answered.model_extra["assistant"]["citations"]
     assert all("assistant" not in c.model_extra for c in chunks[:-1])
+    # While the answer is made, the stream says so: stages and the generator's draft (not content).
+    progress = [c.model_extra["assistant_progress"] for c in chunks if "assistant_progress" in (c.model_extra or {})]
+    stages = [p["stage"] for p in progress]
+    assert "generating" in stages and stages[-1] == "checking"
+    assert "".join(p["draft_delta"] for p in progress).strip()
+    assert all(not (c.choices and c.choices[0].delta.content) for c in chunks if "assistant_progress" in c.model_extra)
 
 
 def test_off_topic_question_abstains_with_the_closest_passages(client):

@@ -71,12 +71,23 @@ class Assistant:
                                             max_source_chars=self.settings.generator.max_source_chars)
                             if config.self_consistency else None)
 
-    def warm_up(self) -> None:
-        self.kb.embedder.warm_up()
+    def warm_up(self, report: Callable[[str], None] | None = None) -> None:
+        """Loads every model once; `report` (e.g. print) is told each step, so a first start that takes
+        a minute says what it is doing."""
+        steps = [("embedding model", self.kb.embedder.warm_up), ("knowledge base", self._open_kb),
+                 ("verifier", self.checker.scorer.warm_up), (f"generator ({self.generator.display_name()})",
+                                                             self.generator.warm_up)]
+        for n, (what, load) in enumerate(steps, start=1):
+            started = time.perf_counter()
+            if report:
+                report(f"loading models {n}/{len(steps)}: {what} …")
+            load()
+            if report:
+                report(f"loading models {n}/{len(steps)}: {what} ready in {time.perf_counter() - started:.1f} s")
+
+    def _open_kb(self) -> None:
         self.kb.check_dimension()
         self.kb.reconcile(save=False)
-        self.checker.scorer.warm_up()
-        self.generator.warm_up()
 
     def for_kb(self, kb: KnowledgeBase) -> "Assistant":
         """An assistant over another knowledge base sharing this one's models (generator, verifier,

@@ -105,3 +105,11 @@ def test_changed_document_reuses_embeddings_of_its_unchanged_passages(new_kb, em
     stored = kb.catalog.embeddings(keys, kb.dense.dimension)
     fresh = embedder.encode([embedding_text(chunks[k]) for k in keys])
     assert np.allclose(stored, fresh, atol=1e-5)
+
+
+def test_an_ingest_progress_bar_carries_its_label(new_kb, capsys):
+    kb = new_kb()
+    kb.ingest([Document("a.md", "Leases renew every twelve months unless terminated in writing.")],
+              progress="demo KB 2/2: legal documents")
+    err = capsys.readouterr().err
+    assert "demo KB 2/2: legal documents:" in err and "1/" not in err.split("legal documents:")[0]

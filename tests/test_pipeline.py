@@ -105,3 +105,11 @@ def test_shown_sentences_carry_citations_the_verifier_supports(assistant, demo_q
                 labels = [verifier.verify(s.text, passages[n])[0] for n in s.citations]
                 backed += "supported" in labels
     assert shown >= 10 and backed / shown >= 0.95, (backed, shown)
+
+
+def test_warm_up_says_each_model_it_loads(assistant):
+    lines = []
+    assistant.warm_up(lines.append)  # already loaded: each step is quick, but still reported
+    assert [line.split(":")[0] for line in lines] == [f"loading models {n}/4" for n in (1, 1, 2, 2, 3, 3, 4, 4)]
+    assert "embedding model" in lines[0] and "verifier" in lines[4] and "generator" in lines[6]
+    assert all(line.endswith(" s") for line in lines[1::2])

@@ -83,8 +83,7 @@ def serve(kb_path: str, settings: Settings | None = None, *, host: str = "127.0.
         print(f"warning: users file {users} has no users yet; add one with `assistant users --file {users} add NAME`",
               file=sys.stderr)
     assistant = Assistant(KnowledgeBase(kb_path, settings))
-    print("loading models …", file=sys.stderr)
-    assistant.warm_up()
+    assistant.warm_up(lambda line: print(line, file=sys.stderr, flush=True))
     app = create_server(assistant, store, reports, kb_root, allow_origins=allow_origins)
     print(f"serving {kb_path} on http://{host}:{port} (API under /v1, docs at /docs)", file=sys.stderr)
     uvicorn.Server(uvicorn_config(app, host, port)).run()

@@ -17,7 +17,8 @@ def ensure_demo_kb(path: str | Path, settings=None):
 
     kb = KnowledgeBase(path, settings, create=True)
     if kb.stats()["documents"] == 0:
-        print(f"building the demo knowledge base in {path} …", file=sys.stderr)
-        for folder, domain in DOMAINS.items():
-            kb.ingest(FileConnector(CORPUS / folder).iter_documents(), domain=domain, progress=True)
+        print(f"building the demo knowledge base in {path} (first run only) …", file=sys.stderr)
+        for step, (folder, domain) in enumerate(DOMAINS.items(), start=1):
+            kb.ingest(FileConnector(CORPUS / folder).iter_documents(), domain=domain,
+                      progress=f"demo KB {step}/{len(DOMAINS)}: {folder} documents")
     return kb

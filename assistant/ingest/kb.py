@@ -191,7 +191,7 @@ class KnowledgeBase:
 
     # --- writing -----------------------------------------------------------------------------
     def ingest(self, items: Iterable[Document | Exception], *, domain: str | None = None,
-               progress: bool = False, prune_scopes: Sequence[Path | str] = ()) -> IngestReport:
+               progress: bool | str = False, prune_scopes: Sequence[Path | str] = ()) -> IngestReport:
         """Add new documents, replace changed ones, skip unchanged ones. A failed input becomes an
         entry in `errors`; everything else is still ingested and nothing already there is lost.
 
@@ -203,7 +203,7 @@ class KnowledgeBase:
         with self.lock, self._write_lock():
             self.check_dimension()
             self.reconcile()
-            meter = Throughput(progress)
+            meter = Throughput(bool(progress), progress if isinstance(progress, str) else "ingest")
             batch: list[Document] = []
             pending_chunks = 0
             seen: set[str] = set()

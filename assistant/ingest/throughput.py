@@ -57,11 +57,11 @@ class _Failure:
 class Throughput:
     """A progress bar over documents read, with chunks embedded and both rates in its postfix."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, label: str = "ingest") -> None:
         self.started = time.perf_counter()
         self.documents = 0
         self.chunks = 0
-        self.bar = tqdm(desc="ingest", unit="doc", file=sys.stderr, disable=not enabled, dynamic_ncols=True)
+        self.bar = tqdm(desc=label, unit="doc", file=sys.stderr, disable=not enabled, dynamic_ncols=True)
 
     def read(self) -> None:
         self.bar.update(1)

@@ -12,6 +12,7 @@ lock makes the page's queue and the API take turns on the one model."""
 from __future__ import annotations
 
 import asyncio
+import hmac
 from typing import AsyncIterator
 
 from fastapi import Depends, Request
@@ -29,6 +30,7 @@ from assistant.apps.api_models import (
 )
 from assistant.apps.gate import Busy, Gate
 from assistant.apps.limits import ApiLimits, BodyLimit
+from assistant.apps.local_server import AS_USER
 from assistant.apps.openai_wire import (
     ERROR_TYPES,
     chunk_event,
@@ -61,8 +63,11 @@ def search_filter(filters: Filters | None) -> SearchFilter | None:
                         date_from=filters.since, date_to=filters.until)
 
 
-def add_api(app, assistant: Assistant, users: UserStore | None = None, limits: ApiLimits = ApiLimits()) -> Gate:
-    """Adds the /v1 routes, their error bodies and limits to `app`; returns the answer queue."""
+def add_api(app, assistant: Assistant, users: UserStore | None = None, limits: ApiLimits = ApiLimits(),
+            local_token: str | None = None) -> Gate:
+    """Adds the /v1 routes, their error bodies and limits to `app`; returns the answer queue.
+    `local_token`: the key of the local caller (apps/local_server.py: the CLI on this machine), who sees
+    every document, as without a users file."""
     from assistant.apps.api_documents import add_document_routes
 
     gate = Gate(limits.queue, limits.queue_wait_s)
@@ -79,7 +84,9 @@ def add_api(app, assistant: Assistant, users: UserStore | None = None, limits: A
         return JSONResponse(error_body(str(exc), "server_overloaded", "queue_full"), status_code=503,
                             headers={"Retry-After": str(exc.retry_after)})
 
-    def caller(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+    def caller(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+        if local_token and credentials and hmac.compare_digest(credentials.credentials.encode(), local_token.encode()):
+            return Caller(None, (request.headers.get(AS_USER) or "").strip()[:64] or None)
         if users is None:
             return Caller(None)
         if credentials is None:

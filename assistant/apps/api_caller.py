@@ -21,10 +21,11 @@ class Caller:
     """Who is calling: a user of the users file, or (user None) the trusted local caller."""
 
     user: User | None
+    as_name: str | None = None  # the local caller's name for the audit log (the CLI's --user)
 
     @property
     def name(self) -> str | None:
-        return self.user.name if self.user else None
+        return self.user.name if self.user else self.as_name
 
     @property
     def groups(self) -> tuple[str, ...] | None:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from assistant.apps.local_server import publish
 from assistant.core.errors import AssistantError
 from assistant.core.settings import Settings
 from assistant.core.users import UserStore
@@ -23,7 +24,8 @@ class ServeRefused(AssistantError):
 
 
 def create_server(assistant: Assistant, users: UserStore | None = None, reports: str | Path | None = None,
-                  kb_root: str | Path | None = None, limits=None, allow_origins: Sequence[str] = ()):
+                  kb_root: str | Path | None = None, limits=None, allow_origins: Sequence[str] = (),
+                  local_token: str | None = None):
     """`kb_root`: where the page's Knowledge base tab lists and creates KBs. `limits`: apps.limits.ApiLimits
     (body sizes, upload sizes, the answer queue); default when None. `allow_origins`: other sites whose
     pages may send changes (see assistant/apps/origin.py); the server's own page always may."""
@@ -39,7 +41,7 @@ def create_server(assistant: Assistant, users: UserStore | None = None, reports:
     api = FastAPI(title="Domain assistant", version="1",
                   description="Cited, verified answers from your own documents.")
 
-    add_api(api, assistant, users, limits or ApiLimits())
+    add_api(api, assistant, users, limits or ApiLimits(), local_token)
     api.add_middleware(SameOrigin, allowed=allow_origins)  # the page's routes and the API's alike
 
     page = build_app(assistant, reports, users, kb_root)
@@ -84,6 +86,9 @@ def serve(kb_path: str, settings: Settings | None = None, *, host: str = "127.0.
               file=sys.stderr)
     assistant = Assistant(KnowledgeBase(kb_path, settings))
     assistant.warm_up(lambda line: print(line, file=sys.stderr, flush=True))
-    app = create_server(assistant, store, reports, kb_root, allow_origins=allow_origins)
+    # The note that lets `assistant ask` / `search` on this KB use this server (apps/local_server.py).
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else (f"[{host.strip('[]')}]" if ":" in host else host)
+    token = publish(kb_path, f"http://{local}:{port}")
+    app = create_server(assistant, store, reports, kb_root, allow_origins=allow_origins, local_token=token)
     print(f"serving {kb_path} on http://{host}:{port} (API under /v1, docs at /docs)", file=sys.stderr)
     uvicorn.Server(uvicorn_config(app, host, port)).run()

@@ -8,6 +8,7 @@ import argparse
 import json
 import re
 import sys
+import time
 from pathlib import Path
 
 from assistant.cli import adapters as cli_adapters
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--queries", help='JSONL file of {"id", "query"}; one JSON line of hits per query')
     p.add_argument("--json", action="store_true")
     _add_filter_arguments(p)
+    _add_server_argument(p)
 
     p = sub.add_parser("ask", help="answer a question with citations")
     p.add_argument("question", nargs="?")
@@ -69,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", help="who is asking, recorded in the audit log")
     p.add_argument("--json", action="store_true")
     _add_filter_arguments(p)
+    _add_server_argument(p)
 
     for name, text in (("serve", "serve the web page"), ("demo", "build the bundled demo KB if needed, then serve")):
         p = sub.add_parser(name, help=text)
@@ -102,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     cli_users.add_parser(sub)
     cli_injection.add_parser(sub)
     return parser
+
+
+def _add_server_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-server", action="store_true",
+                   help="load the models in this process even when `assistant serve` runs on this KB (by default "
+                        "a single question or query goes to that server: no model loading)")
 
 
 def _add_filter_arguments(p: argparse.ArgumentParser) -> None:
@@ -201,7 +210,15 @@ def _search(args, settings: Settings) -> int:
         raise AssistantError("give either a QUERY or --queries FILE.jsonl, not both or neither")
     if not 1 <= args.k <= 1000:
         raise AssistantError(f"-k must be between 1 and 1000, found {args.k}")
+    from assistant.cli import warm
+
     filters = _filters(args)
+    if not args.queries:
+        query = check_question(args.query, "query")
+        server = warm.endpoint(args, filters)
+        hits = warm.search(server, args, query, filters) if server else None
+        if hits is not None:
+            return _print_hits(hits, args.json)
     retriever = HybridRetriever(KnowledgeBase(args.kb, settings))
     if args.queries:
         items, failed = _read_batch(args.queries, "query")
@@ -210,14 +227,17 @@ def _search(args, settings: Settings) -> int:
             for (qid, query), hits in zip(batch, retriever.search_many([q for _, q in batch], args.k, filters)):
                 print(json.dumps({"id": qid, "hits": [hit_to_dict(h) for h in hits]}, ensure_ascii=False), flush=True)
         return EXIT_INPUT if failed else EXIT_OK
-    hits = retriever.search(check_question(args.query, "query"), args.k, filters)
-    if args.json:
-        print(json.dumps({"hits": [hit_to_dict(h) for h in hits]}, ensure_ascii=False))
-    else:
-        for rank, hit in enumerate(hits, start=1):
-            where = " · ".join(p for p in (hit.chunk.title, hit.chunk.locator.label()) if p)
-            print(f"{rank:2d}. [{hit.score:.3f}] {hit.chunk.doc_id} — {where}")
-            print("    " + " ".join(hit.chunk.text.split())[:200])
+    return _print_hits([hit_to_dict(h) for h in retriever.search(query, args.k, filters)], args.json)
+
+
+def _print_hits(hits: list[dict], as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"hits": hits}, ensure_ascii=False))
+        return EXIT_OK
+    for rank, hit in enumerate(hits, start=1):
+        where = " · ".join(p for p in (hit["title"], hit["locator"]) if p)
+        print(f"{rank:2d}. [{hit['score']:.3f}] {hit['doc_id']} — {where}")
+        print("    " + " ".join(hit["text"].split())[:200])
     return EXIT_OK
 
 
@@ -228,7 +248,16 @@ def _ask(args, settings: Settings) -> int:
 
     if bool(args.question) == bool(args.questions):
         raise AssistantError("give either a QUESTION or --questions FILE.jsonl, not both or neither")
+    from assistant.cli import warm
+
     filters = _filters(args)
+    if not args.questions:
+        question = check_question(args.question)
+        server = warm.endpoint(args, filters)
+        served = warm.ask(server, args, question, filters) if server else None
+        if served is not None:
+            return _print_answer(served, args.json)
+    started = time.perf_counter()
     assistant = Assistant(KnowledgeBase(args.kb, settings))
     if args.questions:
         items, failed = _read_batch(args.questions, "question")
@@ -236,23 +265,31 @@ def _ask(args, settings: Settings) -> int:
             answer = assistant.ask(question, filters, user=args.user)
             print(json.dumps({"id": qid, **answer_to_dict(answer)}, ensure_ascii=False), flush=True)
         return EXIT_INPUT if failed else EXIT_OK
-    answer = assistant.ask(check_question(args.question), filters, user=args.user)
-    if args.json:
-        print(json.dumps(answer_to_dict(answer), ensure_ascii=False))
+    assistant.warm_up()
+    load = time.perf_counter() - started  # reported apart: a served question costs none of it
+    d = answer_to_dict(assistant.ask(question, filters, user=args.user))
+    d["timings"] = {"load": round(load, 3), **d["timings"]}
+    return _print_answer(d, args.json)
+
+
+def _print_answer(d: dict, as_json: bool) -> int:
+    """One answer (answer_to_dict's shape, in-process or from the server) as --json or as text."""
+    if as_json:
+        print(json.dumps(d, ensure_ascii=False))
         return EXIT_OK
-    print(answer.text)
-    if answer.citations:
+    print(d["answer"])
+    if d["citations"]:
         print()
-    for c in answer.citations:
-        where = " · ".join(p for p in (c.chunk.title, c.chunk.locator.label()) if p)
-        print(f"[{c.n}] {where} ({c.chunk.doc_id})")
-    for s in answer.sentences:
-        if s.verdict != "supported":
-            print(f"  ! unsupported: {s.text}", file=sys.stderr)
-    if answer.abstained and answer.closest:
+    for c in d["citations"]:
+        where = " · ".join(p for p in (c["title"], c["locator"]) if p)
+        print(f"[{c['n']}] {where} ({c['doc_id']})")
+    for s in d["sentences"]:
+        if s["verdict"] != "supported":
+            print(f"  ! unsupported: {s['text']}", file=sys.stderr)
+    if d["abstained"] and d["closest"]:
         print("\nClosest passages:")
-        for h in answer.closest[:3]:
-            print(f"  - {h.chunk.title} ({h.chunk.doc_id}): {' '.join(h.chunk.text.split())[:160]}")
+        for h in d["closest"][:3]:
+            print(f"  - {h['title']} ({h['doc_id']}): {' '.join(h['text'].split())[:160]}")
     return EXIT_OK
 
 

@@ -164,14 +164,14 @@ def add_api(app, assistant: Assistant, users: UserStore | None = None, limits: A
         return {"hits": [hit_to_dict(h) for h in hits]}
 
     @app.get("/health", tags=["server"])
-    def health(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> dict:
+    def health(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> dict:
         """Up, and how much the caller may search: without a key (with a users file) public documents only."""
         if users is None:
             filters = None
         elif credentials is None:
             filters = SearchFilter(groups=())
         else:
-            filters = caller(credentials).filters()
+            filters = caller(request, credentials).filters()
         documents, chunks = assistant.kb.catalog.counts(filters)
         return {"status": "ok", "documents": documents, "chunks": chunks}
 

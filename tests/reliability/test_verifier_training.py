@@ -85,6 +85,21 @@ def test_long_passages_are_read_in_overlapping_sentence_windows():
     assert any(sentences[10] + " " + sentences[11] in w for w in parts)
 
 
+def test_a_long_training_premise_keeps_the_window_that_holds_its_claim():
+    from assistant.reliability.signals import window_chars
+    from assistant.reliability.train import windowed
+
+    filler = [f"Section {i} describes the routine maintenance of building number {i}." for i in range(60)]
+    evidence = "The tenant must pay a security deposit of 2,775 dollars before moving in."
+    premise = " ".join(filler[:45] + [evidence] + filler[45:])
+    pair = Pair(premise, "The tenant pays a security deposit of 2,775 dollars.", 1, "tiny", TRAIN)
+    [cut] = windowed([pair], 192)
+    assert evidence in cut.premise and len(cut.premise) <= window_chars(192) < len(premise)
+    assert (cut.claim, cut.label) == (pair.claim, pair.label)
+    assert windowed([_tiny_pairs()[0]], 192) == [_tiny_pairs()[0]]  # short premises are kept whole
+    assert window_chars(256) == 1000  # the size run time has always read with the 256-token model
+
+
 def test_an_answer_is_judged_with_its_question():
     assert answer_claim("", "130/80 mmHg.") == "130/80 mmHg."
     assert answer_claim("Above what reading is blood pressure high?", " 130/80  mmHg. ") == \

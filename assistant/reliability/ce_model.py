@@ -69,24 +69,6 @@ def probabilities(tok, model, premises: Sequence[str], claims: Sequence[str], ma
     return out
 
 
-def max_over_windows(tok, model, premises: Sequence[str | Sequence[str]], claims: Sequence[str], max_length: int,
-                     batch_size: int = 32, entail: int = -1) -> list[float]:
-    """P(supported) of claims[k] against premises[k] (a passage or a list of passages): the maximum over
-    the windows of every passage, windows sized for max_length (signals.window_chars). What run time
-    reads and what the held-out report measures."""
-    from assistant.reliability.signals import window_chars, windows
-
-    limit = window_chars(max_length)
-    pairs = [(k, w) for k, ev in enumerate(premises) for p in ([ev] if isinstance(ev, str) else ev)
-             for w in windows(p or " ", limit)]
-    probs = probabilities(tok, model, [w for _, w in pairs], [claims[k] for k, _ in pairs], max_length, batch_size,
-                          entail)
-    best = [0.0] * len(claims)
-    for (k, _), p in zip(pairs, probs):
-        best[k] = max(best[k], p)
-    return best
-
-
 def save_delta(model, trained: list[str], out: Path, meta: dict) -> Path:
     """Writes the named parameters in fp16 plus verifier.json into `out` (a new or emptied folder)."""
     from safetensors.torch import save_file

@@ -331,6 +331,25 @@ def windows(passage: str, limit: int = WINDOW_CHARS) -> list[str]:
     return out
 
 
+def max_over_windows(tok, model, premises: Sequence[str | Sequence[str]], claims: Sequence[str], max_length: int,
+                     batch_size: int = 32, entail: int = -1) -> list[float]:
+    """P(supported) of claims[k] against premises[k] (a passage or a list of passages): the maximum over
+    the windows of every passage, windows sized for max_length (signals.window_chars). What run time
+    reads and what the held-out report measures."""
+    from assistant.reliability.ce_model import probabilities
+
+    limit = window_chars(max_length)
+    pairs = [(k, w) for k, ev in enumerate(premises) for p in ([ev] if isinstance(ev, str) else ev)
+             for w in windows(p or " ", limit)]
+    probs = probabilities(tok, model, [w for _, w in pairs], [claims[k] for k, _ in pairs], max_length, batch_size,
+                          entail)
+    best = [0.0] * len(claims)
+    for (k, _), p in zip(pairs, probs):
+        best[k] = max(best[k], p)
+    return best
+
+
+
 class CrossEncoderScorer(PairScorer):
     """A cross-encoder in a local directory: the verifier model the project ships (ce_model.py's delta
     format), a retrained one, or any Hugging Face / sentence-transformers CrossEncoder the user points at.
@@ -364,8 +383,6 @@ class CrossEncoderScorer(PairScorer):
 
     def score(self, claims: Sequence[str], evidences: Sequence[str | Sequence[str]]) -> list[float]:
         """claims[k] against evidences[k] (a passage or a list of passages)."""
-        from assistant.reliability.ce_model import max_over_windows
-
         self.warm_up()
         return max_over_windows(self._tok, self._model, evidences, claims, self.max_length, self.batch_size,
                                 self._entail)

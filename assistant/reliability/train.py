@@ -20,7 +20,7 @@ from typing import Callable
 from assistant.core.errors import AssistantError
 from assistant.reliability import ce_model
 from assistant.reliability.nli_sets import HELD_OUT, TRAIN, Pair
-from assistant.reliability.signals import best_window, window_chars
+from assistant.reliability.signals import best_window, max_over_windows, window_chars
 from assistant.reliability.verifier_card import write_card
 
 CHECKPOINT = "checkpoint"
@@ -131,7 +131,7 @@ def _device(name: str):
 
 def score(tok, model, pairs: list[Pair], max_length: int, batch_size: int = 64) -> list[float]:
     """P(supported) for each pair, in order, read as run time reads it: the maximum over the premise's windows."""
-    return ce_model.max_over_windows(tok, model, [p.premise for p in pairs], [p.claim for p in pairs], max_length,
+    return max_over_windows(tok, model, [p.premise for p in pairs], [p.claim for p in pairs], max_length,
                                      batch_size)
 
 

@@ -33,6 +33,7 @@ from assistant.apps.limits import ApiLimits, BodyLimit
 from assistant.apps.local_server import AS_USER
 from assistant.apps.openai_wire import (
     ERROR_TYPES,
+    SERVED_MODEL,
     chunk_event,
     completion,
     error_body,
@@ -50,7 +51,6 @@ from assistant.core.users import AccessDenied, UserError, UserStore
 from assistant.followup import question_from_turns
 from assistant.pipeline import EVENT_GENERATING, EVENT_TEXT, Assistant, Listener
 
-SERVED_MODEL = "domain-assistant"  # the configured default adapter; "auto", "base" and adapters by name
 KEEPALIVE_S = 10.0  # an SSE comment while a streamed request waits, so proxies keep the connection open
 PROGRESS_EVERY_S = 0.25  # the generator's text pieces are sent in batches this far apart
 

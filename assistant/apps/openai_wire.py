@@ -45,6 +45,8 @@ class ChatRequest(BaseModel):
         return [{"role": m.role, "content": m.text} for m in self.messages]
 
 
+SERVED_MODEL = "domain-assistant"  # the configured default adapter; "auto", "base" and adapters by name
+
 def new_id() -> tuple[str, int]:
     return f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
 

@@ -12,10 +12,9 @@ from pathlib import Path
 
 from assistant.apps.limits import ApiLimits
 from assistant.apps.local_server import Endpoint, ServerGone, find
+from assistant.apps.openai_wire import SERVED_MODEL
 from assistant.core.errors import AssistantError
 from assistant.core.types import SearchFilter
-
-SERVED_MODEL = "domain-assistant"  # the API's name for the configured default generator
 
 
 def endpoint(args, filters: SearchFilter | None) -> Endpoint | None:
@@ -34,20 +33,29 @@ def api_filters(filters: SearchFilter | None) -> dict | None:
     return {k: v for k, v in out.items() if v}
 
 
-def ask(server: Endpoint, args, question: str, filters: SearchFilter | None) -> dict | None:
-    """`assistant ask --json`'s answer from the server, or None when it could not give one (then the
-    caller answers in-process). A question the server refuses is the same usage error as here."""
-    body = {"model": getattr(args, "adapter", None) or SERVED_MODEL, "messages": [{"role": "user", "content": question}]}
-    if api_filters(filters):
-        body["filters"] = api_filters(filters)
-    started = time.perf_counter()
+def _post(server: Endpoint, path: str, body: dict, filters: SearchFilter | None, user: str | None = None) -> dict | None:
+    """The server's reply, or None when it did not give one (the caller then works in-process). A request
+    the server refuses is the same usage error as here."""
+    wanted = api_filters(filters)
+    if wanted:
+        body = {**body, "filters": wanted}
     try:
-        reply = server.post("/v1/chat/completions", body, getattr(args, "user", None))
+        return server.post(path, body, user)
     except ValueError as exc:
         raise AssistantError(str(exc)) from None
     except ServerGone as exc:
-        print(f"assistant: the server noted for this KB did not answer ({exc}); loading the models here",
+        print(f"assistant: the server noted for this KB did not answer ({exc}); working in this process "
+              "(the models load here)",
               file=sys.stderr)
+        return None
+
+
+def ask(server: Endpoint, args, question: str, filters: SearchFilter | None) -> dict | None:
+    """`assistant ask --json`'s answer from the server, or None (then the caller answers in-process)."""
+    body = {"model": getattr(args, "adapter", None) or SERVED_MODEL, "messages": [{"role": "user", "content": question}]}
+    started = time.perf_counter()
+    reply = _post(server, "/v1/chat/completions", body, filters, getattr(args, "user", None))
+    if reply is None:
         return None
     answer = dict(reply["assistant"])
     answer.pop("question", None)
@@ -60,13 +68,5 @@ def ask(server: Endpoint, args, question: str, filters: SearchFilter | None) -> 
 def search(server: Endpoint, args, query: str, filters: SearchFilter | None) -> list[dict] | None:
     if args.k > ApiLimits().max_k:  # the API's limit; a deeper search runs here
         return None
-    body = {"query": query, "k": args.k}
-    if api_filters(filters):
-        body["filters"] = api_filters(filters)
-    try:
-        return server.post("/v1/search", body)["hits"]
-    except ValueError as exc:
-        raise AssistantError(str(exc)) from None
-    except ServerGone as exc:
-        print(f"assistant: the server noted for this KB did not answer ({exc}); searching here", file=sys.stderr)
-        return None
+    reply = _post(server, "/v1/search", {"query": query, "k": args.k}, filters)
+    return None if reply is None else reply["hits"]

@@ -25,6 +25,7 @@ from assistant.core.types import (
     VERDICT_REPAIRED,
     VERDICT_SUPPORTED,
     VERDICT_UNSUPPORTED,
+    Chunk,
     Citation,
     Hit,
     SentenceCheck,
@@ -179,21 +180,20 @@ def _removed(c: tuple) -> tuple:
 def _assemble(checked: list[tuple], hits: Sequence[Hit], metrics: dict[str, float], threshold: float) -> CheckResult:
     """Number citations by first use, so the answer reads [1], [2], … in order; one number per chunk."""
     number: dict[str, int] = {}  # chunk id → its number: one number per chunk, even if two hits hold it
-    first: dict[str, int] = {}  # chunk id → the first hit index holding it
+    chunks: dict[str, Chunk] = {}  # chunk id → the chunk, in the order the numbers were given
     sentences, parts = [], []
     for text, cited, support, verdict, note, evidence in checked:
         backed = verdict in BACKED_VERDICTS
         by_chunk: dict[str, str] = {}  # this sentence's cited chunks, each once, with the sentence backing it
-        for k, i in enumerate(cited if backed else ()):
-            cid = hits[i].chunk.id
-            first.setdefault(cid, i)
-            by_chunk.setdefault(cid, evidence[k] if k < len(evidence) else "")
+        for i, backing in zip(cited, evidence) if backed else ():
+            chunks.setdefault(hits[i].chunk.id, hits[i].chunk)
+            by_chunk.setdefault(hits[i].chunk.id, backing)
         ns = tuple(number.setdefault(cid, len(number) + 1) for cid in by_chunk)
         sentences.append(SentenceCheck(text=text, citations=ns, support=round(float(support), 3), verdict=verdict,
                                        note=note, evidence=tuple(by_chunk.values())))
         if verdict in SHOWN_VERDICTS:
             parts.append(with_markers(text, ns))
-    citations = [Citation(n=n, chunk=hits[first[cid]].chunk) for cid, n in sorted(number.items(), key=lambda kv: kv[1])]
+    citations = [Citation(n=number[cid], chunk=chunk) for cid, chunk in chunks.items()]
     # Every claim the generator made counts: a removed one lowers the confidence in what is left.
     confidence = sum(min(1.0, s.support) for s in sentences if s.verdict in BACKED_VERDICTS) / len(sentences)
     shown = [s for s in sentences if s.verdict in SHOWN_VERDICTS]

@@ -32,21 +32,20 @@ class OutputGuard:
         """A copy of `answer` with PII masked in its text and sentences and the notice set. The notice
         follows the domains of the cited passages only: a refusal cites nothing and advises nothing, so
         it carries no notice (an off-topic question used to get the legal and the medical one)."""
-        sources = [h.chunk.text for h in hits] + [c.chunk.text for c in answer.citations]
-        text = self.mask(answer.text, sources)
-        sentences = [replace(s, text=self.mask(s.text, sources)) for s in answer.sentences]
+        shown = _flat_sources([h.chunk.text for h in hits] + [c.chunk.text for c in answer.citations])
+        text = self._mask(answer.text, shown)
+        sentences = [replace(s, text=self._mask(s.text, shown)) for s in answer.sentences]
         return replace(answer, text=text, sentences=sentences,
                        notice=self.notice([c.chunk.domain for c in answer.citations]))
 
-    def mask(self, text: str, sources: Sequence[str] = ()) -> str:
+    def _mask(self, text: str, shown: Sequence[str]) -> str:
         """`text` with every identifier the detector finds replaced by its placeholder, except the ones
-        that appear verbatim (whitespace aside) in one of `sources`."""
+        that appear verbatim in one of `shown` (the sources, whitespace collapsed once per answer)."""
         if not self.redactor.enabled:
             return text
         found = self.redactor.redact(text).spans
         if not found:
             return text
-        shown = [_flat(s) for s in dict.fromkeys(sources)]
         parts, last = [], 0
         for start, end, kind in found:
             value = _flat(text[start:end])
@@ -69,3 +68,7 @@ class OutputGuard:
 def _flat(text: str) -> str:
     """Whitespace collapsed: a PDF passage breaks lines where the answer has spaces."""
     return " ".join(text.split())
+
+
+def _flat_sources(sources: Sequence[str]) -> list[str]:
+    return [_flat(s) for s in dict.fromkeys(sources)]

@@ -292,14 +292,14 @@ class GeneratorJudge(PairScorer):
         return out
 
 
-WINDOW_CHARS = 1000  # a premise window: about what the cross-encoder reads in its 256 tokens with a claim
-
-
 def window_chars(max_length: int) -> int:
     """The premise window that fits `max_length` tokens beside a claim: about 4.5 characters a token
     once ~40 tokens are left for the claim (256 tokens → 1,000 characters). Training and run time
     both take it from the model's max_length, so the model reads windows of the size it learnt on."""
     return max(200, int((max_length - 40) * 4.63))
+
+
+WINDOW_CHARS = window_chars(256)  # 1,000: what a 256-token cross-encoder reads beside a claim
 
 
 def best_window(passage: str, claim: str, limit: int = WINDOW_CHARS) -> str:
@@ -347,7 +347,6 @@ def max_over_windows(tok, model, premises: Sequence[str | Sequence[str]], claims
     for (k, _), p in zip(pairs, probs):
         best[k] = max(best[k], p)
     return best
-
 
 
 class CrossEncoderScorer(PairScorer):

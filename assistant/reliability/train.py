@@ -131,8 +131,7 @@ def _device(name: str):
 
 def score(tok, model, pairs: list[Pair], max_length: int, batch_size: int = 64) -> list[float]:
     """P(supported) for each pair, in order, read as run time reads it: the maximum over the premise's windows."""
-    return max_over_windows(tok, model, [p.premise for p in pairs], [p.claim for p in pairs], max_length,
-                                     batch_size)
+    return max_over_windows(tok, model, [p.premise for p in pairs], [p.claim for p in pairs], max_length, batch_size)
 
 
 def windowed(pairs: list[Pair], max_length: int) -> list[Pair]:
@@ -199,6 +198,7 @@ def train(args: TrainingRequest, pairs: list[Pair], progress: Callable[[str], No
         step = int(state["step"])
         progress(f"resumed at step {step} of {total}")
     model.to(device).train()
+    bf16 = device.type == "cuda" or args.bf16
     positive = sum(p.label for p in train_pairs) / len(train_pairs)
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor((1 - positive) / positive, device=device))
     started = time.time()
@@ -207,7 +207,7 @@ def train(args: TrainingRequest, pairs: list[Pair], progress: Callable[[str], No
             batch = epochs[(step // per_epoch) % len(epochs)][step % per_epoch]
             enc = tok([p.premise for p in batch], [p.claim for p in batch], truncation="longest_first",
                       max_length=args.max_length, padding=True, return_tensors="pt").to(device)
-            with torch.autocast(device.type, torch.bfloat16, enabled=device.type == "cuda" or args.bf16):
+            with torch.autocast(device.type, torch.bfloat16, enabled=bf16):
                 logits = model(**enc).logits[:, 0].float()
             loss = loss_fn(logits, torch.tensor([float(p.label) for p in batch], device=device))
             loss.backward()
@@ -230,7 +230,7 @@ def train(args: TrainingRequest, pairs: list[Pair], progress: Callable[[str], No
         "base": args.base,
         "max_length": args.max_length, "pairs": len(train_pairs), "steps": total, "epochs": args.epochs,
         "lr": args.lr, "batch_size": args.batch_size, "top_layers": args.top_layers, "seed": args.seed,
-        "device": device.type, "bf16": device.type == "cuda" or args.bf16, "seconds": seconds,
+        "device": device.type, "bf16": bf16, "seconds": seconds,
         "window_chars": window_chars(args.max_length), "held_out": report})
     write_card(tmp, json.loads((tmp / ce_model.META).read_text(encoding="utf-8")), pairs, train_pairs,
                args.command or "train.train(TrainingRequest(...)) from Python")

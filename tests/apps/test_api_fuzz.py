@@ -15,8 +15,9 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.apps.api import SERVED_MODEL, add_api
+from assistant.apps.api import add_api
 from assistant.apps.limits import ApiLimits
+from assistant.apps.openai_wire import SERVED_MODEL
 from assistant.core.types import AUTO, BASE
 from assistant.pipeline import Assistant
 from tests.apps.api_fixtures import api_kb, api_users, bearer  # noqa: F401 - fixtures

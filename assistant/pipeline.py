@@ -123,8 +123,9 @@ class Assistant:
         if not retrieved and self._kb_is_empty():
             answer = Answer(question, EMPTY_KB, [], [], True, 0.0, timings=timings, abstain_reason=ABSTAIN_EMPTY_KB)
         elif context is None:
-            answer = Answer(question, NOT_FOUND, [], [], True, 0.0, closest=hits, timings=timings,
-                            quarantined=quarantined, abstain_reason=ABSTAIN_NO_PASSAGE)
+            answer = (self._gated_quote(question, hits, timings, quarantined)
+                      or Answer(question, NOT_FOUND, [], [], True, 0.0, closest=hits, timings=timings,
+                                quarantined=quarantined, abstain_reason=ABSTAIN_NO_PASSAGE))
         else:
             hits = context
             t = time.perf_counter()
@@ -143,6 +144,25 @@ class Assistant:
         if self.audit is not None:
             answer.audit_id = self.audit.record(answer, retrieved, user)
         return answer
+
+    def _gated_quote(self, question: str, hits: list[Hit], timings: dict[str, float],
+                     quarantined: list[QuarantinedHit]) -> Answer | None:
+        """Under the relevance gate no draft is written, but the closest passages may still hold the
+        answer in one sentence: that sentence, verbatim, when it is close to the question and the
+        verifier passes it as the answer (checks.quote_answer); None keeps the abstention. Only the
+        passages near the best one are read, as for a draft."""
+        if not hits:
+            return None
+        best = max(h.relevance for h in hits)
+        near = [h for h in hits if h.relevance >= best - self.settings.retrieval.context_margin]
+        t = time.perf_counter()
+        result = self.checker.quote_answer(question, near)
+        timings["check"] = time.perf_counter() - t
+        if result is None:
+            return None
+        return Answer(question, result.text, result.citations, result.sentences, False, result.confidence,
+                      timings=timings, quarantined=quarantined,
+                      checks={**result.metrics, "quoted_under_gate": 1.0})
 
     def _kb_is_empty(self) -> bool:
         """True when the KB holds no document at all. Counted over every document, not the caller's: a

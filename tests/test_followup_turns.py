@@ -25,3 +25,11 @@ def test_a_self_contained_question_is_asked_alone():
 def test_no_turns_is_an_error():
     with pytest.raises(ValueError, match="at least one non-empty user message"):
         question_from_turns(["", "  "])
+
+
+def test_the_assistant_replies_name_the_subject_a_pronoun_points_to():
+    turns = ["Which medicine is used first for type 2 diabetes?", "Who should not take it?"]
+    answers = ["Metformin is usually the first medicine for type 2 diabetes [1]."]
+    assert question_from_turns(turns, answers) == "Who should not take Metformin?"
+    # without the reply, the follow-up carries the topic question instead
+    assert question_from_turns(turns) == f"{turns[0]} — {turns[1]}"

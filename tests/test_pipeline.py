@@ -59,6 +59,37 @@ def test_absent_answer_abstains_with_closest_passages(assistant, demo_questions)
         assert d["abstain_reason"] == "no passage relevant enough" and d["model"] == ""
 
 
+def test_under_the_relevance_gate_a_close_verified_quote_answers(assistant):
+    question = "Pause for contrast dye?"  # few words: no whole passage is close, one sentence is
+    hits = assistant.search(question)
+    assert max(h.relevance for h in hits) < assistant._min_relevance(hits), "the case must sit under the gate"
+    d = answer_to_dict(assistant.ask(question))
+    _check_contract(d)
+    assert not d["abstained"] and d["checks"]["quoted_under_gate"] == 1
+    assert d["answer"].startswith("Metformin may need to be paused around some procedures that use iodinated "
+                                  "contrast dye")
+    [sentence] = d["sentences"]
+    assert sentence["verdict"] == "supported" and sentence["note"] == "quoted from source"
+    assert [c["doc_id"] for c in d["citations"]] == ["health/metformin.md"]
+
+
+def test_the_gated_quote_needs_a_sentence_close_to_the_question(assistant):
+    from dataclasses import replace
+
+    from assistant.core.settings import ReliabilityConfig
+    from assistant.reliability import AnswerChecker
+
+    question = "Pause for contrast dye?"
+    hits = assistant.search(question)
+    assert assistant.checker.quote_answer(question, hits) is not None
+    # its best sentence (cosine 0.61) under a stricter bar: no quote, so the abstention stands
+    strict = AnswerChecker(assistant.checker.scorer, replace(assistant.checker.config, gated_quote_min_similarity=0.9))
+    assert strict.quote_answer(question, hits) is None
+    assert assistant.checker.quote_answer("What is the capital of France?", assistant.search("What is the capital of France?")) is None
+    with pytest.raises(Exception, match="gated_quote_min_similarity"):
+        ReliabilityConfig(gated_quote_min_similarity=1.5)
+
+
 def test_an_empty_kb_says_it_is_empty_and_how_to_fill_it(assistant, new_kb):
     d = answer_to_dict(assistant.for_kb(new_kb("empty")).ask("What is the notice period?"))
     _check_contract(d)

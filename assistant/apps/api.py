@@ -51,6 +51,7 @@ from assistant.core.users import AccessDenied, UserError, UserStore
 from assistant.followup import question_from_turns
 from assistant.pipeline import EVENT_GENERATING, EVENT_TEXT, Assistant, Listener
 
+TOPIC_HITS = 3  # passages whose titles may name a follow-up's subject (the page uses the answer's citations)
 KEEPALIVE_S = 10.0  # an SSE comment while a streamed request waits, so proxies keep the connection open
 PROGRESS_EVERY_S = 0.25  # the generator's text pieces are sent in batches this far apart
 
@@ -117,15 +118,24 @@ def add_api(app, assistant: Assistant, users: UserStore | None = None, limits: A
         raise http_error(404, f"model {model!r} is not served here; expected one of {', '.join(model_names())} "
                               "(GET /v1/models lists them)", "model_not_found", "model")
 
-    def question_of(request: AssistantChatRequest) -> str:
+    def question_of(request: AssistantChatRequest, filters: SearchFilter | None) -> str:
         if request.messages[-1].role != "user":
             raise http_error(422, f"the last message must be the user's question, found role "
                                   f"{request.messages[-1].role!r}", "invalid_value", "messages")
         if not request.messages[-1].text.strip():  # else the previous question would be answered again
             raise http_error(422, "the last user message is blank; expected the question to answer",
                              "invalid_value", f"messages.{len(request.messages) - 1}.content")
-        turns = [m.text for m in request.messages if m.role == "user"]
-        question = question_from_turns(turns) if any(t.strip() for t in turns) else ""
+        turns, answers = [], []  # answers[i]: the assistant's reply after user turn i ("" when none)
+        for m in request.messages:
+            if m.role == "user":
+                turns.append(m.text)
+                answers.append("")
+            elif m.role == "assistant" and turns:
+                answers[-1] = m.text
+        def titles_for(topic: str) -> list[str]:  # what the caller would be cited for it, as on the page
+            return [h.chunk.title for h in assistant.search(topic, TOPIC_HITS, filters) if h.chunk.title]
+
+        question = question_from_turns(turns, answers, titles_for) if any(t.strip() for t in turns) else ""
         try:
             return check_question(question)  # with a follow-up's context
         except AssistantError as exc:
@@ -141,8 +151,8 @@ def add_api(app, assistant: Assistant, users: UserStore | None = None, limits: A
     @app.post("/v1/chat/completions", response_model=ChatCompletionOut, responses=ERRORS, tags=["chat"])
     async def chat(request: AssistantChatRequest, who: Caller = Depends(caller)):
         adapter = adapter_for(request.model)
-        question = question_of(request)
         filters = who.filters(search_filter(request.filters))
+        question = question_of(request, filters)
         ident, created = new_id()
         if request.stream:
             gate.admit()  # a full queue is refused with a status code, before the stream starts

@@ -19,7 +19,7 @@ from assistant.apps.render import LEGEND
 from assistant.core.errors import AssistantError
 from assistant.core.text import MAX_QUESTION_CHARS, check_question
 from assistant.core.users import UserStore, filters_for
-from assistant.followup import contextual_question, subject_of
+from assistant.followup import answer_titles, contextual_question, subject_of
 from assistant.pipeline import EVENT_TEXT
 
 DRAFT_REFRESH_S = 0.25  # how often the streamed draft is re-sent to the browser
@@ -111,7 +111,7 @@ class ChatTab:
         answer = result["answer"]
         session.turns.append(Turn(question, asked, answer, answer.evidence_by_citation()))
         if topic != session.topic:  # a question of its own: what it is about is what follow-ups refer to
-            session.topic, session.subject = topic, subject_of(question, answer)
+            session.topic, session.subject = topic, subject_of(question, answer.text, answer_titles(answer))
         yield conversation_html(session.turns), latest_sources(session.turns), session, "", "", ""
 
     def new_conversation(self, session: Session):

@@ -245,6 +245,9 @@ class ReliabilityConfig:
     replace_min_similarity: float = 0.75  # claim ↔ source-sentence cosine needed to swap in the source's words
     quote_fallback: bool = True  # nothing supported → answer with the best-matching source sentence
     quote_min_similarity: float = 0.45  # question ↔ source-sentence cosine needed for that quote
+    # Under the relevance gate (no passage close enough to draft from) a quote needs a sentence this
+    # close to the question: the gate reads whole passages, and one sentence can match where they do not.
+    gated_quote_min_similarity: float = 0.6
     # Self-consistency (off by default: N more generations): N sampled answers must say what each shown
     # sentence says; their agreement scales the confidence and is reported in Answer.checks.
     self_consistency: int = 0
@@ -277,6 +280,8 @@ class ReliabilityConfig:
         _check(0 <= self.self_consistency <= 16, "reliability", "self_consistency", "0..16 samples (0: off)",
                self.self_consistency)
         _check(0.0 <= self.quote_min_similarity <= 1.0, "reliability", "quote_min_similarity", "0..1", self.quote_min_similarity)
+        _check(0.0 <= self.gated_quote_min_similarity <= 1.0, "reliability", "gated_quote_min_similarity", "0..1",
+               self.gated_quote_min_similarity)
         _check(isinstance(self.notices, dict) and all(isinstance(k, str) and isinstance(v, str)
                                                       for k, v in self.notices.items()),
                "reliability", "notices", 'a table of domain = "notice text", e.g. legal = "Not legal advice."',

@@ -89,6 +89,16 @@ class AnswerChecker:
             return CheckResult(NOT_FOUND, [], [], True, 0.0, metrics)
         return _assemble(checked, hits, metrics, self.threshold)
 
+    def quote_answer(self, question: str, hits: Sequence[Hit]) -> CheckResult | None:
+        """A verbatim source sentence as the whole answer, when one is close to the question and the
+        verifier passes it as its answer; None otherwise. The relevance gate's second chance (pipeline):
+        a follow-up or an oddly worded question can score under the gate while its closest passage
+        plainly holds the answer."""
+        if not self.config.quote_fallback or not hits:
+            return None
+        quote = self._quote(question, hits, self.config.gated_quote_min_similarity)
+        return _assemble([quote], hits, {}, self.threshold) if quote else None
+
     def _judge(self, claim: str, cited: tuple[int, ...], scores: list[float], evidence: list[str],
                question: str, thr: float, passages: Sequence[str]) -> tuple:
         good = tuple(i for i in cited if scores[i] >= thr)
@@ -125,9 +135,10 @@ class AnswerChecker:
             return None
         return quote, (best,), support, VERDICT_REPAIRED, "replaced by the cited passage's own words", (quote,)
 
-    def _quote(self, question: str, hits: Sequence[Hit]) -> tuple | None:
-        """The source sentence closest to the question, verbatim, when it is close enough and the
-        verifier passes it as the answer to the question; the next closest ones are tried after it."""
+    def _quote(self, question: str, hits: Sequence[Hit], min_similarity: float | None = None) -> tuple | None:
+        """The source sentence closest to the question, verbatim, when it is close enough (cosine at
+        least `min_similarity`, default quote_min_similarity) and the verifier passes it as the answer to
+        the question; the next closest ones are tried after it."""
         candidates = [(i, s) for i, h in enumerate(hits) for s in split_sentences(h.chunk.text)
                       if not s.lstrip().startswith(("#", "*")) and len(content_words(s)) >= 4]
         if not candidates:
@@ -136,7 +147,8 @@ class AnswerChecker:
         sims = vecs[1:] @ vecs[0]
         # Prefer sentences from the passages retrieval ranked highest, not just any similar sentence.
         ranked = sims + 0.5 * np.array([hits[i].relevance for i, _ in candidates])
-        order = [k for k in np.argsort(-ranked)[:QUOTE_CANDIDATES] if sims[k] >= self.config.quote_min_similarity]
+        floor = self.config.quote_min_similarity if min_similarity is None else min_similarity
+        order = [k for k in np.argsort(-ranked)[:QUOTE_CANDIDATES] if sims[k] >= floor]
         if not order:
             return None
         texts = [display_sentence(candidates[k][1]) for k in order]

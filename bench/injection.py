@@ -6,7 +6,8 @@ evaluation side only (documents, filler values and paraphrases the screen never 
 Prints, for the rules alone, the n-gram model alone, the MiniLM head alone, the learned combination and
 the shipped screen (rules OR learned): recall on the held-out paraphrases (the acceptance figure) and on
 the seen paraphrases with new fillers and carriers, per style, language, obfuscation and position;
-false flags per corpus and on hard negatives (count / denominator); then the time per passage of the
+false flags per corpus, on ordinary non-English prose (the Debian Reference's translations) and on hard
+negatives (count / denominator); then the time per passage of the
 shipped screen, run live. The generalisation figures (whole styles / languages left out of training)
 come from the training run and are printed from the shipped injection_screen.json.
 Target (issue 15): recall >= 0.95 on >= 200 planted passages in >= 10 styles and >= 5 languages, with
@@ -38,6 +39,7 @@ from assistant.reliability.injection_eval import (  # noqa: E402
 )
 from assistant.reliability.injection_model import (  # noqa: E402
     DEFAULT_HEAD,
+    INTL_PREFIX,
     Head,
     InjectionDetector,
     WindowEncoder,
@@ -47,7 +49,8 @@ from assistant.reliability.injection_model import (  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--weights", default=str(DEFAULT_HEAD.parent), help="folder of the three weight files")
+    parser.add_argument("--weights", default=str(DEFAULT_HEAD.parent),
+                        help="folder of the weight files (English and injection_intl_* for other languages)")
     parser.add_argument("--data", help="shared datasets folder (default: ../shared/data)")
     parser.add_argument("--cache", help="encoded-window cache (default: the one training uses)")
     parser.add_argument("--seed", type=int, default=0, help="must be the training seed for the split to hold")
@@ -58,12 +61,14 @@ def main() -> None:
         sys.exit("bench/injection.py needs the shared corpora (../shared/data: medquad, cuad, pubmedqa, contractnli, "
                  "uslm); none found. Pass --data DIR")
     folder = Path(args.weights)
-    head, chars = Head.load(folder / "injection_head.json"), CharModel.load(folder / "injection_chars.npz")
-    params = json.loads((folder / "injection_screen.json").read_text(encoding="utf-8"))
+    screens = tuple((CharModel.load(folder / f"{prefix}chars.npz"), Head.load(folder / f"{prefix}head.json"),
+                     json.loads((folder / f"{prefix}screen.json").read_text(encoding="utf-8")))
+                    for prefix in ("injection_", INTL_PREFIX))  # English passages, passages in other languages
+    params = screens[0][2]
     data = T.build(args.data, args.seed)
     cache = T.WindowCache(Path(args.cache) if args.cache else T.default_cache(), T.ENCODER)
     T.encode_all(data, cache, WindowEncoder(), args.seed, progress=True)
-    flags = score_all(data, cache, chars, head, params)
+    flags = score_all(data, cache, screens)
     metrics = {name: evaluate(data, {k: v[name] for k, v in flags.items()})
                for name in ("rules", "chars", "head", "learned", "combined")}
     names = {"rules": "rules alone", "chars": "n-gram model alone", "head": "MiniLM head alone",

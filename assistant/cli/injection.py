@@ -79,6 +79,6 @@ def _screen(args, settings: Settings) -> int:
     for text, learned, score in zip(texts, detector.reasons(texts), detector.scores(texts)):
         reasons = screen(text) + learned
         flagged += bool(reasons)
-        print(json.dumps({"flagged": bool(reasons), "score": round(score, 4), "reasons": reasons,
+        print(json.dumps({"flagged": bool(reasons), "margin": round(score, 4), "reasons": reasons,
                           "text": text[:200]}, ensure_ascii=False))
     return EXIT_INPUT if flagged else EXIT_OK

@@ -1,7 +1,13 @@
 """The whole `assistant injection train` run: build the sets, encode what the cache lacks, fit both
 models, standardise and combine them, pick the threshold on calibration passages, evaluate on the
 evaluation side (and, with `generalisation`, refit with whole styles / languages left out), then write
-injection_head.json, injection_chars.npz, injection_screen.json and the data card into `out_dir`."""
+injection_head.json, injection_chars.npz, injection_screen.json and the data card into `out_dir`.
+
+Two such screens are fitted: one for English passages (English real passages as negatives and for the
+threshold), one for passages in another language (also the non-English prose of injection_foreign).
+A single model fitted on both learnt to pass other languages only by missing English payloads
+(blind recall 0.781, a role-play payload through); one fitted on English alone withheld 87 % of
+ordinary non-English prose. Each passage is scored by the model of its language (is_other_language)."""
 
 from __future__ import annotations
 
@@ -18,24 +24,27 @@ from assistant.reliability.injection_eval import (
     generalisation_recall,
     write_card,
 )
-from assistant.reliability.injection_model import (
-    DEFAULT_SCREEN,
-    SCREEN_FORMAT,
-    WindowEncoder,
-)
+from assistant.reliability.injection_model import INTL_PREFIX, SCREEN_FORMAT, WindowEncoder
+from assistant.reliability.injection_text import is_other_language
 
 WEIGHT_CHARS = 0.5
 
 
-def _fit_screen(data: T.Data, cache, seed: int, rate: float, exclude_styles=None, exclude_langs=None, log=None):
-    """Both models and the screen's parameters; returns (chars, head, params, calibration figures)."""
+def _fit_screen(data: T.Data, cache, seed: int, rate: float, exclude_styles=None, exclude_langs=None, log=None,
+                foreign: bool = False):
+    """Both models and the screen's parameters; returns (chars, head, params). `foreign`: the model for
+    passages in other languages, fitted with the non-English prose among its negatives; each model's
+    threshold is read on the calibration passages routed to it."""
     log = log if log is not None else []
-    chars = T.timed("fit n-gram model", log, T.fit_chars, data, exclude_styles, exclude_langs)
-    head = T.timed("fit MiniLM head", log, T.fit_head, data, cache, seed, exclude_styles, exclude_langs)
-    calib = [p.text for p in data.calib]
+    label = " (other languages)" if foreign else ""
+    chars = T.timed(f"fit n-gram model{label}", log, T.fit_chars, data, exclude_styles, exclude_langs, foreign=foreign)
+    head = T.timed(f"fit MiniLM head{label}", log, T.fit_head, data, cache, seed, exclude_styles, exclude_langs,
+                   foreign=foreign)
+    calib = [t for t in (p.text for p in data.calib + data.foreign_calib) if is_other_language(t) == foreign]
     c, h = chars.passage_logits(calib), T.head_logits(head, cache, calib)
     params = {"format": SCREEN_FORMAT, "chars": {"mu": float(c.mean()), "sd": float(c.std() + 1e-6)},
-              "head": {"mu": float(h.mean()), "sd": float(h.std() + 1e-6)}, "w_chars": WEIGHT_CHARS}
+              "head": {"mu": float(h.mean()), "sd": float(h.std() + 1e-6)}, "w_chars": WEIGHT_CHARS,
+              "calibration_passages": len(calib)}
     z = _combine(params, c, h)
     params["threshold"] = T.pick_threshold(z, rate)
     # each model alone at the same calibration rate, for the "model alone" rows of the report
@@ -49,18 +58,31 @@ def _combine(params: dict, c: np.ndarray, h: np.ndarray) -> np.ndarray:
             + (1 - w) * (h - params["head"]["mu"]) / params["head"]["sd"])
 
 
-def score_all(data: T.Data, cache, chars, head, params: dict) -> dict:
-    """Flags of every evaluation text under rules, each model alone, and the shipped screen."""
+def score_all(data: T.Data, cache, screens) -> dict:
+    """Flags of every evaluation text under rules, each model alone, and the shipped screen; `screens`:
+    ((chars, head, params) for English passages, the same for passages in other languages)."""
     groups = {"planted": [p.text for p in data.eval_planted], "real": [p.text for p in data.evaluation],
-              "benign": [t for t, _ in data.eval_benign]}
+              "benign": [t for t, _ in data.eval_benign], "foreign": [p.text for p in data.foreign_eval]}
     out = {}
     for name, texts in groups.items():
-        c, h = chars.passage_logits(texts), T.head_logits(head, cache, texts)
-        rules = np.array([bool(screen(t)) for t in texts])
-        learned = _combine(params, c, h) >= params["threshold"]
-        out[name] = {"rules": rules, "chars": c >= params["alone"]["chars"], "head": h >= params["alone"]["head"],
-                     "learned": learned, "combined": rules | learned}
+        other = np.array([is_other_language(t) for t in texts], bool)
+        parts = []
+        for chars, head, params in screens:
+            c, h = chars.passage_logits(texts), T.head_logits(head, cache, texts)
+            parts.append({"chars": c >= params["alone"]["chars"], "head": h >= params["alone"]["head"],
+                          "learned": _combine(params, c, h) >= params["threshold"]})
+        rules = np.array([bool(screen(t)) for t in texts], bool)
+        routed = {k: np.where(other, parts[1][k], parts[0][k]) for k in parts[0]}
+        out[name] = {"rules": rules, **routed, "combined": rules | routed["learned"]}
     return out
+
+
+def _dump(out_dir: Path, prefix: str, chars, head, params: dict, meta: dict) -> None:
+    head.meta.update(meta, format="injection-head/1")
+    head.dump(out_dir / f"{prefix}head.json")
+    chars.meta.update(meta)
+    chars.dump(out_dir / f"{prefix}chars.npz")
+    (out_dir / f"{prefix}screen.json").write_text(json.dumps(params, indent=1) + "\n", encoding="utf-8")
 
 
 def train(out_dir: Path, root=None, seed: int = 0, cache_dir: Path | None = None, rate: float = 0.0005,
@@ -70,27 +92,27 @@ def train(out_dir: Path, root=None, seed: int = 0, cache_dir: Path | None = None
     data = T.timed("build sets", log, T.build, root, seed)
     cache = T.WindowCache(cache_dir or T.default_cache(), T.ENCODER)
     T.timed("encode windows", log, T.encode_all, data, cache, WindowEncoder(), seed, progress)
-    chars, head, params = _fit_screen(data, cache, seed, rate, log=log)
-    flags = T.timed("score evaluation side", log, score_all, data, cache, chars, head, params)
+    english = _fit_screen(data, cache, seed, rate, log=log)
+    intl = _fit_screen(data, cache, seed, rate, log=log, foreign=True)
+    flags = T.timed("score evaluation side", log, score_all, data, cache, (english, intl))
     metrics = {name: evaluate(data, {k: v[name] for k, v in flags.items()})
                for name in ("rules", "chars", "head", "learned", "combined")}
     general = {}
-    if generalisation:
+    if generalisation:  # both models refitted without the group, each on its own calibration passages
         for kind, groups in (("style", T.STYLE_GROUPS), ("language", T.LANG_GROUPS)):
             for group in groups:
                 ex = dict(exclude_styles=group) if kind == "style" else dict(exclude_langs=group)
-                c2, h2, p2 = _fit_screen(data, cache, seed, rate, log=log, **ex)
-                f2 = score_all(data, cache, c2, h2, p2)
-                general.update(generalisation_recall(data, f2, kind, group))
+                refit = (_fit_screen(data, cache, seed, rate, log=log, **ex),
+                         _fit_screen(data, cache, seed, rate, log=log, foreign=True, **ex))
+                general.update(generalisation_recall(data, score_all(data, cache, refit), kind, group))
     out_dir.mkdir(parents=True, exist_ok=True)
     command = f"assistant injection train --seed {seed} --max-false-flag-rate {rate}"
     meta = {"seed": seed, "command": command, "counts": data.counts, "log": log,
             "training_seconds": round(time.perf_counter() - started, 1)}
-    head.meta.update(meta, format="injection-head/1")
-    head.dump(out_dir / "injection_head.json")
-    chars.meta.update(meta)
-    chars.dump(out_dir / "injection_chars.npz")
+    chars, head, params = english
     params.update(meta, metrics_combined=metrics["combined"], generalisation=general)
-    (out_dir / DEFAULT_SCREEN.name).write_text(json.dumps(params, indent=1) + "\n", encoding="utf-8")
-    write_card(out_dir / "injection_card.md", meta, params, metrics, general)
+    _dump(out_dir, "injection_", chars, head, params, meta)
+    intl[2].update(meta)
+    _dump(out_dir, INTL_PREFIX, *intl, meta)
+    write_card(out_dir / "injection_card.md", meta, params, metrics, general, intl[2])
     return {"metrics": metrics, "generalisation": general, "params": params}

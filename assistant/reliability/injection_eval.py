@@ -20,7 +20,8 @@ def _rate(flags: Sequence[bool]) -> dict:
 
 
 def evaluate(data, flags: dict) -> dict:
-    """`flags`: {"planted", "real", "benign"} arrays aligned with data.eval_planted / evaluation / eval_benign."""
+    """`flags`: {"planted", "real", "benign", "foreign"} arrays aligned with data.eval_planted / evaluation /
+    eval_benign / foreign_eval."""
     groups: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
     for p, f in zip(data.eval_planted, flags["planted"]):
         part = groups[ACCEPT if p.held_out_paraphrase else SEEN]
@@ -31,6 +32,9 @@ def evaluate(data, flags: dict) -> dict:
     for p, f in zip(data.evaluation, flags["real"]):
         negatives[p.corpus].append(bool(f))
         negatives["real (all corpora)"].append(bool(f))
+    for p, f in zip(data.foreign_eval, flags.get("foreign", ())):
+        negatives[f"non-English prose:{p.corpus.split('-')[-1]}"].append(bool(f))
+        negatives["non-English prose (all)"].append(bool(f))
     for (_, lang), f in zip(data.eval_benign, flags["benign"]):
         negatives[f"hard negatives:{lang}"].append(bool(f))
         negatives["hard negatives (all)"].append(bool(f))
@@ -74,7 +78,7 @@ def format_generalisation(general: dict) -> str:
     return "\n".join(lines)
 
 
-def write_card(path: Path, meta: dict, params: dict, metrics: dict, general: dict) -> None:
+def write_card(path: Path, meta: dict, params: dict, metrics: dict, general: dict, intl: dict) -> None:
     """The data card beside the shipped weights: sources, licences, counts, seed, command, metrics."""
     rows = "\n".join(f"- {name}: {summary(m)}" for name, m in metrics.items())
     text = f"""# Injection screen: data card
@@ -84,7 +88,11 @@ are cached per text, so a rerun encodes only what is missing). Files: `injection
 regression over hashed character 2-5-grams and word pairs of the de-obfuscated windows), `injection_head.json` (MLP
 384 -> 128 -> 1 over bundled MiniLM window vectors), `injection_screen.json` (standardisation of the
 two passage logits on calibration passages, weight {params['w_chars']}, threshold {params['threshold']:.3f}:
-calibration false flags at or under the target rate). Shipped screen = phrase rules OR learned.
+calibration false flags at or under the target rate, over {params['calibration_passages']} English calibration passages);
+the same three files prefixed `injection_intl_` for passages in another language (fitted with the
+non-English prose below among its negatives, threshold {intl['threshold']:.3f} over {intl['calibration_passages']}
+calibration passages in other languages). Each passage is scored by the model of its language (a
+stop-word count, `injection_text.is_other_language`). Shipped screen = phrase rules OR learned.
 
 ## Sources and licences
 - Real passages (negatives, carriers): the shared corpora read by the project's connectors and cut by its
@@ -98,6 +106,11 @@ calibration false flags at or under the target rate). Shipped screen = phrase ru
   spacing, zero-width, case, full-width; planted at the start, middle or end of a passage. Hard
   negatives: benign instructions to patients and contracting parties in the same languages, and (training
   only) the payloads' content stated plainly with nobody addressed ("The usual starting dose of X is Y").
+- Ordinary non-English prose (negatives and calibration): the Debian Reference's German, Spanish, French,
+  Italian and Portuguese translations (Osamu Aoki and translators, GPL-2+), as Debian's
+  `debian-reference-<lang>` packages install them (`injection_foreign.py`: prose paragraphs of each
+  numbered section, untranslated paragraphs dropped), split train / evaluation by section. A manual full
+  of imperatives to the reader, the kind of text the screen must pass. Only weights ship; no text.
 
 ## Split
 Training: every template but the last paraphrase of each (style, language) and the grammar, with the
@@ -124,14 +137,26 @@ screen's figures were read and before this one was trained: a blind set for this
 Nothing on the evaluation side was trained on, and the held-out paraphrases were new to this run (see
 Split); the design (grammar, benign lexicons, de-spacing, word pairs, the combination) was settled over
 earlier runs whose evaluation figures were read. English held-out paraphrases are the weakest group;
-the n-gram model carries most of the recall and the MiniLM head alone is weak. Non-English false flags
-are measured only on the hand-written hard negatives (the shared corpora are English).
+the n-gram model carries most of the recall and the MiniLM head alone is weak.
 
-Measured and not shipped: MiniLM with its top two layers fine-tuned on the same labelled windows (10 min
-on 2 cores, 1,200 steps of 32) reaches 0.910 blind recall alone at 4/10,127 real false flags, and 0.948
-to 0.958 combined with the n-gram model at 8 to 14 false flags, but flags 98 to 109 of the 220
-non-English hard negatives: with only a few dozen benign sentences per other language to learn from, it
-reads "not English" as "instruction". It needs real non-English ordinary text as negatives.
+Why recall fell from the previous screen's 0.889: that screen, trained and calibrated on English
+passages only, withheld 1,359 of these 1,556 evaluation-side non-English prose passages (87 %), so every
+non-English payload in a non-English carrier was "caught" because the carrier was not English, and a
+Spanish or German knowledge base would have had nearly every passage withheld. Now a passage in another
+language is scored by a model fitted with real non-English prose among its negatives and calibrated on
+it: that prose passes (the "non-English prose" rows), English passages are scored exactly as before,
+and the recall lost is on payloads hidden in non-English passages (the de / es / it rows).
+
+Measured and not shipped: (0) one model for all passages, fitted with the non-English prose among its
+negatives and calibrated on both: blind recall 0.781 at 8/10,127 real and 4/1,556 non-English false
+flags, but 4/20 English hard negatives flagged and a role-play payload through to an answer in the
+end-to-end test (English recall paid for the other languages). (1) MiniLM with its top two layers fine-tuned with the window head on batches
+mixing planted, benign, English and non-English passages (1,000 steps of 32, 35 min on 2 cores), combined
+with the n-gram model: blind recall 0.705-0.747 at 4-8/10,127 real and 0-1/1,556 non-English false flags,
+0.84 even at a threshold read off the evaluation side itself (10 real false flags); no better than the
+frozen head. (2) The single model of (0) with a separate threshold for passages in another language:
+0.743 at 12 real false flags. (3) The earlier fine-tune without non-English prose: 0.948-0.958 blind, but it flagged half
+the non-English hard negatives, so it shared the old screen's flaw.
 
 `python bench/injection.py` prints these figures for rules alone, each model alone and the combination,
 with the time per passage.

@@ -7,7 +7,8 @@ windows it has. Combined with the phrase rules (flag = rules OR learned) in `scr
 
 Text is scored on a matching copy: injection.normalise (NFKC, invisible characters, look-alikes, case)
 plus letter-spacing and leetspeak undone, so "I g n o r e" and "1gn0r3" read as the word they spell.
-The weights (injection_head.json, injection_chars.npz, injection_screen.json: about 2 MB) ship in the
+The weights (injection_head.json, injection_chars.npz, injection_screen.json, and the same three prefixed
+injection_intl_ for passages in other languages: about 2.5 MB) ship in the
 package; nothing is downloaded. Constructing a detector is free; `warm_up()` (or the first call)
 loads them and reuses the knowledge base's
 embedder when it is the bundled torch MiniLM, else loads that model itself."""
@@ -18,6 +19,7 @@ import base64
 import json
 import threading
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -27,10 +29,11 @@ from assistant.core.errors import AssistantError
 from assistant.core.types import Hit, QuarantinedHit
 from assistant.reliability.injection import screen
 from assistant.reliability.injection_chars import CharModel, window_texts
-from assistant.reliability.injection_text import model_text, windows  # windows: re-exported for callers
+from assistant.reliability.injection_text import is_other_language, model_text, windows  # windows: re-exported
 
 DEFAULT_HEAD = Path(__file__).with_name("injection_head.json")
 DEFAULT_SCREEN = Path(__file__).with_name("injection_screen.json")
+INTL_PREFIX = "injection_intl_"  # the same three files for passages in other languages
 FORMAT = "injection-head/1"
 SCREEN_FORMAT = "injection-screen/1"
 ENCODER = "bundled:all-MiniLM-L6-v2"
@@ -215,53 +218,67 @@ class ScreenParams:
         return cls(data)
 
 
+@dataclass(frozen=True)
+class LearnedScreen:
+    """One language group's models: the MiniLM head, the n-gram model and how they combine."""
+
+    head: Head
+    chars: Any
+    params: ScreenParams
+
+    @classmethod
+    def load(cls, folder: Path, prefix: str) -> "LearnedScreen":
+        return cls(Head.load(folder / f"{prefix}head.json"), CharModel.load(folder / f"{prefix}chars.npz"),
+                   ScreenParams.load(folder / f"{prefix}screen.json"))
+
+    def score(self, text: str, words: list[str], vecs: np.ndarray) -> tuple[float, str]:
+        """(combined score, the window that scored worst under either model)."""
+        cw = window_texts(text)
+        c = self.chars.window_logits(cw) if cw else np.full(1, -1e9)
+        h = self.head.logits(vecs) if len(vecs) else np.full(1, -1e9)
+        p = self.params
+        z_chars, z_head = (c.max() - p.mu_chars) / p.sd_chars, (h.max() - p.mu_head) / p.sd_head
+        worst = cw[int(c.argmax())] if cw and (z_chars >= z_head or not words) else (words[int(h.argmax())] if words else "")
+        return float(p.combine(c.max(), h.max())), worst
+
+
 class InjectionDetector:
-    """The learned screen: n-gram model and MiniLM head, combined. Cheap to construct; `warm_up()` loads
-    the weights and the encoder (otherwise the first call does). `folder` holds the three weight files
-    (default: the ones the package ships)."""
+    """The learned screen: n-gram model and MiniLM head, combined; one pair for English passages and one
+    for passages in other languages (each passage is scored by its own language's, see injection_build).
+    Cheap to construct; `warm_up()` loads the weights and the encoder (otherwise the first call does).
+    `folder` holds the weight files (default: the ones the package ships)."""
 
     def __init__(self, embedder: Any = None, folder: str | Path | None = None) -> None:
         self.folder = Path(folder) if folder else DEFAULT_HEAD.parent
         self.encoder = WindowEncoder(embedder)
-        self.head: Head | None = None
-        self.chars: Any = None
-        self.params: ScreenParams | None = None
+        self.screens: tuple[LearnedScreen, LearnedScreen] | None = None  # (English, other languages)
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
         with self._lock:
-            if self.params is None:
-                self.head = Head.load(self.folder / DEFAULT_HEAD.name)
-                self.chars = CharModel.load(self.folder / "injection_chars.npz")
-                self.params = ScreenParams.load(self.folder / DEFAULT_SCREEN.name)
+            if self.screens is None:
+                self.screens = (LearnedScreen.load(self.folder, "injection_"),
+                                LearnedScreen.load(self.folder, INTL_PREFIX))
         self.encoder.warm_up()
 
-    def details(self, texts: Sequence[str]) -> list[tuple[float, str]]:
-        """Per text: (combined score, the window that scored worst under either model)."""
+    def details(self, texts: Sequence[str]) -> list[tuple[float, float, str]]:
+        """Per text: (combined score, the threshold of its language's screen, the worst window)."""
         self.warm_up()
         out = []
         for text, (words, vecs) in zip(texts, self.encoder.encode(texts)):
-            cw = window_texts(text)
-            c = self.chars.window_logits(cw) if cw else np.full(1, -1e9)
-            h = self.head.logits(vecs) if len(vecs) else np.full(1, -1e9)
-            score = float(self.params.combine(c.max(), h.max()))
-            z_chars = (c.max() - self.params.mu_chars) / self.params.sd_chars
-            z_head = (h.max() - self.params.mu_head) / self.params.sd_head
-            if cw and (z_chars >= z_head or not words):
-                worst = cw[int(c.argmax())]
-            else:
-                worst = words[int(h.argmax())] if words else ""
-            out.append((score, worst))
+            chosen = self.screens[1] if is_other_language(text) else self.screens[0]
+            score, worst = chosen.score(text, words, vecs)
+            out.append((score, chosen.params.threshold, worst))
         return out
 
     def scores(self, texts: Sequence[str]) -> list[float]:
-        return [s for s, _ in self.details(texts)]
+        """Per text: its score less its screen's threshold (flagged at or above 0)."""
+        return [s - t for s, t, _ in self.details(texts)]
 
     def reasons(self, texts: Sequence[str]) -> list[list[str]]:
         """Per text: one reason naming the window that crossed the threshold, or none."""
-        self.warm_up()
-        return [[f"learned detector ({s:.2f} >= {self.params.threshold:.2f}): '{' '.join(w.split())[:80]}'"]
-                if s >= self.params.threshold else [] for s, w in self.details(texts)]
+        return [[f"learned detector ({s:.2f} >= {t:.2f}): '{' '.join(w.split())[:80]}'"] if s >= t else []
+                for s, t, w in self.details(texts)]
 
 
 _SHARED: "weakref.WeakKeyDictionary[Any, InjectionDetector]" = weakref.WeakKeyDictionary()

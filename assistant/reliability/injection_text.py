@@ -47,3 +47,27 @@ def windows(text: str) -> list[tuple[int, int]]:
     if pending is not None:
         spans = spans[:-1] + [(spans[-1][0], len(text.rstrip()))] if spans else [(pending, len(text.rstrip()))]
     return [s for s in spans if text[s[0]:s[1]].strip()] or ([(0, len(text))] if text.strip() else [])
+
+
+# A few of the commonest function words of English and each other language the screen knows.
+_STOP = {
+    "en": {"the", "and", "of", "to", "is", "in", "for", "this", "with", "you", "are", "be", "that"},
+    "de": {"der", "die", "das", "und", "ist", "nicht", "mit", "sie", "ein", "eine", "für", "von", "zu", "den", "wird"},
+    "es": {"el", "la", "los", "las", "y", "es", "de", "que", "para", "con", "una", "del", "se", "por", "como"},
+    "fr": {"le", "la", "les", "et", "est", "des", "que", "pour", "dans", "une", "du", "un", "sur", "vous", "pas"},
+    "it": {"il", "la", "di", "che", "è", "per", "con", "una", "del", "della", "sono", "non", "gli", "le", "si"},
+    "pt": {"o", "a", "os", "as", "e", "é", "de", "que", "para", "com", "uma", "do", "da", "não", "em"},
+}
+
+
+def stop_word_counts(text: str) -> dict[str, int]:
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    return {lang: sum(w in stop for w in words) for lang, stop in _STOP.items()}
+
+
+def is_other_language(text: str) -> bool:
+    """Whether a passage reads as another language than English: some language's stop words outnumber
+    English ones. The screen routes such passages to the model trained and calibrated on non-English
+    prose (a payload in another language planted in an English passage still reads as English)."""
+    counts = stop_word_counts(text)
+    return max(v for k, v in counts.items() if k != "en") > counts["en"]

@@ -26,6 +26,7 @@ import numpy as np
 
 from assistant.core.errors import AssistantError
 from assistant.core.settings import default_cache_dir
+from assistant.reliability import injection_foreign as foreign
 from assistant.reliability import injection_sets as sets
 from assistant.reliability.injection_cache import WindowCache
 from assistant.reliability.injection_chars import BUCKETS, CharModel, features
@@ -65,6 +66,10 @@ class Data:
     benign: list[tuple[str, str]]
     eval_planted: list[sets.Planted]
     eval_benign: list[tuple[str, str]]
+    # Real non-English prose (injection_foreign), split by section like the corpora by document.
+    foreign_fit: list[Passage] = field(default_factory=list)
+    foreign_calib: list[Passage] = field(default_factory=list)
+    foreign_eval: list[Passage] = field(default_factory=list)
     counts: dict = field(default_factory=dict)
 
 
@@ -91,8 +96,19 @@ def build(root: str | Path | None = None, seed: int = 0) -> Data:
                 [p for p in shared if not sets.restates_held_out(p.payload)],
                 sets.benign_texts(fit, "train", seed, BENIGN_PER_LANG), sets.evaluation_planted(evaluation, seed),
                 sets.benign_texts(evaluation, "eval", seed, 20, short=False))
+    langs = foreign.available()
+    if not langs:
+        raise AssistantError(f"injection train: expected the Debian Reference's translations under {foreign.DEBREF} "
+                             f"(ordinary non-English prose the screen must pass), found none; install them with "
+                             f"`{foreign.INSTALL}`")
+    ftrain = [p for lang in langs for p in foreign.load_foreign(lang, TRAIN, 0, seed)]
+    data.foreign_fit = [p for p in ftrain if not is_calibration(p.doc_id)]
+    data.foreign_calib = [p for p in ftrain if is_calibration(p.doc_id)]
+    data.foreign_eval = [p for lang in langs for p in foreign.load_foreign(lang, EVAL, 0, seed)]
     data.counts = {"real passages": {"fit": len(fit), "calibration": len(calib), "MiniLM fit": len(data.mini_fit),
                                      "evaluation": len(evaluation)},
+                   "non-English prose passages": {"fit": len(data.foreign_fit), "calibration": len(data.foreign_calib),
+                                                  "evaluation": len(data.foreign_eval), "languages": langs},
                    "planted training passages": len(planted), "MiniLM planted": len(data.mini),
                    f"dropped: restating a held-out paraphrase ({sets.LEAK_WORDS}-word run)": len(generated) - len(planted), "benign training texts": len(data.benign),
                    "planted evaluation passages": len(data.eval_planted),
@@ -110,7 +126,8 @@ def encode_all(data: Data, cache: WindowCache, encoder: WindowEncoder, seed: int
     """Fitting texts first: an interrupted run has what training needs before the evaluation side."""
     texts = ([p.text for p in data.mini] + [t for t, _ in data.benign[::MINI_SHARE]]
              + [p.text for p in data.mini_fit] + [p.text for p in data.calib] + [p.text for p in data.eval_planted]
-             + [t for t, _ in data.eval_benign] + [p.text for p in data.evaluation])
+             + [t for t, _ in data.eval_benign] + [p.text for p in data.evaluation]
+             + [p.text for p in data.foreign_fit + data.foreign_calib + data.foreign_eval])
     cache.fill(texts, lambda batch: encoder.encode(batch), progress)
 
 
@@ -118,8 +135,9 @@ def _keep(style: str, lang: str, styles, langs) -> bool:
     return (styles is None or style not in styles) and (langs is None or lang not in langs)
 
 
-def fit_chars(data: Data, exclude_styles=None, exclude_langs=None, C: float = 4.0) -> CharModel:
-    """Logistic regression on hashed n-grams of every labelled window, classes balanced."""
+def fit_chars(data: Data, exclude_styles=None, exclude_langs=None, C: float = 4.0, foreign: bool = False) -> CharModel:
+    """Logistic regression on hashed n-grams of every labelled window, classes balanced. `foreign`: with
+    the non-English prose among the negatives (the model for passages in other languages)."""
     try:
         from scipy.sparse import csr_matrix
         from sklearn.linear_model import LogisticRegression
@@ -135,7 +153,8 @@ def fit_chars(data: Data, exclude_styles=None, exclude_langs=None, C: float = 4.
                 if label is not None:
                     texts.append(w)
                     labels.append(label)
-    negatives = [p.text for p in data.fit] + [t for t, lang in data.benign if exclude_langs is None or lang not in exclude_langs]
+    negatives = ([p.text for p in data.fit] + [p.text for p in (data.foreign_fit if foreign else [])]
+                 + [t for t, lang in data.benign if exclude_langs is None or lang not in exclude_langs])
     for t in negatives:
         words = sets.window_texts(t)
         texts.extend(words)
@@ -155,8 +174,9 @@ def fit_chars(data: Data, exclude_styles=None, exclude_langs=None, C: float = 4.
 
 
 def fit_head(data: Data, cache: WindowCache, seed: int, exclude_styles=None, exclude_langs=None,
-             hidden: int = 128, epochs: int = 30) -> Head:
-    """The MLP on labelled MiniLM windows (positive: the payload's windows), classes weighted."""
+             hidden: int = 128, epochs: int = 30, foreign: bool = False) -> Head:
+    """The MLP on labelled MiniLM windows (positive: the payload's windows), classes weighted; `foreign`
+    as for fit_chars."""
     import torch
 
     xs: list[np.ndarray] = []
@@ -170,7 +190,7 @@ def fit_head(data: Data, cache: WindowCache, seed: int, exclude_styles=None, exc
                 xs.append(v)
                 ys.append(label)
     negatives = [t for t, lang in data.benign[::MINI_SHARE] if exclude_langs is None or lang not in exclude_langs]
-    for t in negatives + [p.text for p in data.mini_fit]:
+    for t in negatives + [p.text for p in data.mini_fit + (data.foreign_fit if foreign else [])]:
         entry = cache.get(t)
         if entry is not None:
             xs.extend(entry[1])

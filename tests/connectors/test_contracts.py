@@ -73,3 +73,12 @@ def test_governing_law_clause_is_retrieved_with_its_section_locator(new_kb):
         if any(h.chunk.id in {c.id for c in holding} and h.chunk.locator.label().startswith("§") for h in doc_hits):
             found += 1
     assert found >= len(stems) - 1, f"governing-law clause in the top 3 with a § locator for {found}/{len(stems)}"
+
+
+def test_include_star_pdf_reads_all_fifteen_cuad_pdfs_whatever_the_case_of_their_extension():
+    from assistant.connectors.registry import connector_for
+
+    folder = shared_data("cuad/full_contract_pdf")  # 10 end in .PDF, 5 in .pdf
+    docs = list(connector_for(folder, include=["*.pdf"]).iter_documents())
+    assert [d for d in docs if isinstance(d, Exception)] == []
+    assert len(docs) == 15 and all(d.text.strip() for d in docs)

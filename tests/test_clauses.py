@@ -89,3 +89,61 @@ def test_chunker_uses_clause_locators_for_plain_text_contracts():
     assert all(doc.text[c.start:c.end] == c.text for c in chunks)
     heading_only = [c for c in chunks if len(c.text) < 40]
     assert not heading_only, heading_only
+
+
+TOC_CONTRACT = """SOFTWARE LICENSE AGREEMENT
+
+TABLE OF CONTENTS
+
+1. Definitions .................................... 1
+2. Grant of License ............................... 2
+3. Governing Law .................................. 4
+
+1. Definitions. "Software" means the Licensor's scheduling program, which the Licensee shall use.
+
+2. Grant of License. The Licensor grants the Licensee a non-exclusive licence, which shall not be transferable.
+
+3. Governing Law. This Agreement shall be governed by the laws of the State of New York.
+"""
+
+
+def _contents_lines_are_preamble(text):
+    spans = clause_spans(text, 700, legal=True)
+    first = spans[0]
+    assert first[2].clause is None and "TABLE OF CONTENTS" in text[first[0]:first[1]]
+    governing = [text[s:e].strip() for s, e, loc in spans if loc.clause == "3"]
+    assert governing == [text[text.index("3. Governing Law. This"):].strip()]  # the clause, not its listing
+    assert [loc.clause for _, _, loc in spans if loc.clause] == ["1", "2", "3"]
+
+
+def test_a_table_of_contents_is_kept_out_of_clauses_and_locators():
+    _contents_lines_are_preamble(TOC_CONTRACT)
+    # without dot leaders or page numbers: a run of heading-only lines repeated later is contents too
+    plain = TOC_CONTRACT
+    for leader in (" .................................... 1", " ............................... 2",
+                   " .................................. 4"):
+        plain = plain.replace(leader, "")
+    _contents_lines_are_preamble(plain)
+    # flattened into one line by a PDF conversion
+    flat = TOC_CONTRACT.replace("\n1. Definitions .................................... 1\n2. Grant of License "
+                                "............................... 2\n3. Governing Law .................................. 4\n",
+                                "\n1. DEFINITIONS 1 2. GRANT OF LICENSE 2 3. GOVERNING LAW 4\n")
+    assert flat != TOC_CONTRACT
+    _contents_lines_are_preamble(flat)
+
+
+def test_a_schedule_of_amounts_or_a_plain_list_is_not_contents():
+    from assistant.ingest.clauses import _contents_line
+
+    assert not _contents_line("1.  Year 1. $[*****] 2.  Year 2 $[*****] 3.  Year 3 $[*****]")
+    assert _contents_line("7. CONFIDENTIALITY; PUBLICITY 46 7.1 Confidentiality 46 7.2 Authorized Disclosure 47")
+    # headings-only lines whose headings never come again are no contents list
+    from assistant.ingest.clauses import _HEAD, _contents
+
+    listed = "Schedule\n\n1. Scope\n2. Price\n3. Venue\n\n4. Term. The term shall be one year.\n"
+    heads = [(m.start(), m) for m in _HEAD.finditer(listed)]
+    assert len(heads) == 4 and _contents(listed, heads) == set()
+    repeated = listed + "\n1. Scope. The scope is set out in Exhibit A.\n"
+    assert len(_contents(repeated, [(m.start(), m) for m in _HEAD.finditer(repeated)])) == 0  # Price, Venue don't recur
+    listed_again = repeated + "\n2. Price. The price is fixed.\n\n3. Venue. The venue is Boston.\n"
+    assert len(_contents(listed_again, [(m.start(), m) for m in _HEAD.finditer(listed_again)])) == 3

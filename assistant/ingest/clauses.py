@@ -28,6 +28,16 @@ _INLINE = re.compile(r"(?:[.:;)\"”][^\S\n]{1,4}|[^\S\n]{3,})(?P<num>\d{1,3}(?:
 _TITLE_END = re.compile(r"[.:;]\s|[.:]$|\s\d{1,3}\.\d|$")
 _SMALL_WORDS = {"and", "or", "of", "the", "to", "in", "for", "on", "a", "an", "by", "with", "at", "its", "as"}
 _ROMAN = set("ivxlc")
+# A table-of-contents line: a heading, dot leaders and a page number at the line's end.
+_LEADERS = re.compile(r"(?:\.{3,}|…{2,}|(?:\.[^\S\n]){3,})[^\S\n]*\d{1,4}[^\S\n]*$")
+_PAGE = re.compile(r"[^\S\n]+\d{1,4}[^\S\n]*$")
+# Contents flattened into one line by PDF/HTML conversion: "1. DEFINITIONS 1 2. GOVERNANCE 10 2.1 Joint
+# Steering Committee 10 …" — numbered titles each followed by a page number, three or more in a line.
+_FLAT_ENTRY = re.compile(r"(?<!\S)\d{1,3}(?:\.\d{1,3})*\.?[^\S\n]+[A-Z][A-Za-z;,&'’()/\-]*(?:[^\S\n]+[A-Za-z;,&'’()/\-]+){0,9}"
+                         r"[^\S\n]+\d{1,4}(?!\S)")
+MIN_FLAT_ENTRIES = 3
+MIN_TOC_RUN = 3  # consecutive heading-only lines whose headings all come again later: a contents list
+MAX_TOC_LINE = 120
 MAX_LEAD_IN = 200  # a clause's text before its first sub-clause, up to this long, joins that sub-clause
 MIN_TOP_LEVEL = 3  # fewer numbered headings than this is a list, not a contract's structure
 
@@ -79,7 +89,9 @@ def _parse(text: str, root: _Node) -> int:
     last_top: int | None = None
     accepted_top = 0
     heads = [(m.start(), m) for m in _HEAD.finditer(text) if _starts_paragraph(text, m.start())]
-    line_starts = {pos for pos, _ in heads}
+    contents = _contents(text, heads)
+    heads = [(pos, m) for pos, m in heads if pos not in contents]
+    line_starts = {pos for pos, _ in heads} | contents
     heads += [(m.start("num"), m) for m in _INLINE.finditer(text)
               if text.rfind("\n", 0, m.start("num")) + 1 != m.start("num") and m.start("num") not in line_starts]
     for pos, m in sorted(heads, key=lambda h: h[0]):
@@ -129,6 +141,60 @@ def _parse(text: str, root: _Node) -> int:
         stack[-1].children.append(node)
         stack.append(node)
     return accepted_top
+
+
+def _line(text: str, pos: int) -> str:
+    end = text.find("\n", pos)
+    return text[pos:end if end >= 0 else len(text)]
+
+
+def _key(text: str, pos: int, m: re.Match) -> tuple[str, str]:
+    """A heading as its number and first title words (dot leaders and page number dropped): what a
+    contents line and the heading it lists share."""
+    number = next((g for g in (m.group("anum"), m.group("snum"), m.group("num"), m.group("num1"), m.group("paren"))
+                   if g), "")
+    rest = _PAGE.sub("", _LEADERS.sub("", _line(text, pos)[m.end() - pos:]))
+    return number, " ".join(re.findall(r"[a-z]+", _title(rest).lower()))
+
+
+def _contents_line(line: str) -> bool:
+    line = line.strip()
+    if len(line) <= MAX_TOC_LINE and _LEADERS.search(line):
+        return True
+    # entries run together: at least three, and they are most of the line (not a schedule of amounts)
+    entries = _FLAT_ENTRY.findall(line)
+    return len(entries) >= MIN_FLAT_ENTRIES and sum(len(e) for e in entries) >= 0.6 * len(line)
+
+
+def _contents(text: str, heads: list[tuple[int, re.Match]]) -> set[int]:
+    """Start positions of headings that belong to a table of contents, so they never become clauses (a
+    governing-law question would otherwise be cited "§ 5 · Governing Law" on the contents line, and a
+    later real clause 5 would be refused as out of sequence): short lines with dot leaders and a page
+    number, lines of three or more "number Title page" entries run together, and runs of MIN_TOC_RUN or more numbered heading-only lines
+    (nothing between them) each listing a heading that comes again later with the same number and title."""
+    toc = {pos for pos, _ in heads if _contents_line(_line(text, pos))}
+    run: list[tuple[int, re.Match]] = []
+
+    def close() -> None:
+        if len(run) >= MIN_TOC_RUN:
+            after = run[-1][0] + len(_line(text, run[-1][0]))
+            later = {_key(text, pos, m) for pos, m in heads if pos >= after}
+            keys = [_key(text, pos, m) for pos, m in run]
+            if all(k[1] and k in later for k in keys):
+                toc.update(pos for pos, _ in run)
+        run.clear()
+
+    for pos, m in heads:
+        line = _line(text, pos).rstrip()
+        heading_only = (not m.group("paren") and len(line) <= 90 and not line.endswith((".", ";", ",", ":"))
+                        and not re.search(r"[.;:]\s+\S|\bshall\b", line[m.end() - pos:]))
+        follows = bool(run) and not text[run[-1][0] + len(_line(text, run[-1][0])):pos].strip()
+        if not (heading_only and (follows or not run)):
+            close()
+        if heading_only:
+            run.append((pos, m))
+    close()
+    return toc
 
 
 def _expected(stack: list[_Node], last_top: int | None) -> list[list[int]]:

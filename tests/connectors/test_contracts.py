@@ -82,3 +82,14 @@ def test_include_star_pdf_reads_all_fifteen_cuad_pdfs_whatever_the_case_of_their
     docs = list(connector_for(folder, include=["*.pdf"]).iter_documents())
     assert [d for d in docs if isinstance(d, Exception)] == []
     assert len(docs) == 15 and all(d.text.strip() for d in docs)
+
+
+def test_a_cuad_table_of_contents_no_longer_stands_in_for_the_clauses():
+    from assistant.ingest.clauses import clause_spans
+
+    folder = shared_data("cuad/full_contract_txt")
+    text = (folder / "VAPOTHERM, INC. - Manufacturing and Supply Agreement.txt").read_text(encoding="utf-8")
+    clauses = [loc.clause for _, _, loc in clause_spans(text, 1000, legal=True) if loc.clause]
+    # its contents list (1.1 … 11.1, one line each) used to be parsed as the clauses, and the body's own
+    # clauses were then refused as out of sequence: 33 clauses, no sub-clause
+    assert len(clauses) > 60 and "3.2(a)" in clauses

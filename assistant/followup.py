@@ -89,9 +89,9 @@ def named_in_answer(question: str, answer_text: str) -> str | None:
 def subject_of(question: str, answer_text: str, titles: list[str] | tuple[str, ...] = ()) -> str | None:
     """What a standalone question is about, for a later pronoun to point at: the name its answer gave
     when it asked for one ("which medicine …?" → "Metformin"; None when the answer names nothing new),
-    else the cited document title it names,
-    else the one document all its citations come from (`titles`, the page knows them); None when that
-    is unclear (then follow-ups repeat the question). Page and API call this with the same text."""
+    else the one of `titles` (the documents it was cited) the question names, else the single document
+    all of them are; None when that is unclear (then follow-ups repeat the question). Page and API call
+    this with the same text."""
     if _ASKS_FOR_NAME.match(question):
         # The cited document is where the name was found, not the name ("which medicine is used first
         # for type 2 diabetes?" cites the diabetes leaflet): no name, no subject.

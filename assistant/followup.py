@@ -11,8 +11,8 @@ model; the page shows the question as it was asked, so a wrong guess is visible 
   of metformin? — and for children?"), which keeps the topic's aspect too.
 
 The page keeps the topic and subject per session; the API, which gets only the messages, replays them
-from the user's turns and the assistant's replies (`question_from_turns`), by the same rules. Deterministic, so an evaluation or an audit can replay
-the same conversation and get the same question."""
+from the user's turns and the assistant's replies (`question_from_turns`), by the same rules.
+Deterministic, so an evaluation or an audit can replay the same conversation and get the same question."""
 
 from __future__ import annotations
 

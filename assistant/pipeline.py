@@ -153,10 +153,8 @@ class Assistant:
         passages near the best one are read, as for a draft."""
         if not hits:
             return None
-        best = max(h.relevance for h in hits)
-        near = [h for h in hits if h.relevance >= best - self.settings.retrieval.context_margin]
         t = time.perf_counter()
-        result = self.checker.quote_answer(question, near)
+        result = self.checker.quote_answer(question, self._near_best(hits))
         timings["check"] = time.perf_counter() - t
         if result is None:
             return None
@@ -178,10 +176,13 @@ class Assistant:
 
     def context(self, hits: list[Hit]) -> list[Hit] | None:
         """The screened hits the generator gets, or None when none is relevant enough (abstain)."""
-        best = max((h.relevance for h in hits), default=-1.0)
-        if best < self._min_relevance(hits):
+        if max((h.relevance for h in hits), default=-1.0) < self._min_relevance(hits):
             return None
+        return self._near_best(hits)
+
+    def _near_best(self, hits: list[Hit]) -> list[Hit]:
         # A passage far less relevant than the best one mostly invites the small model to wander off.
+        best = max((h.relevance for h in hits), default=0.0)
         return [h for h in hits if h.relevance >= best - self.settings.retrieval.context_margin]
 
     def _min_relevance(self, hits: list[Hit]) -> float:

@@ -39,7 +39,7 @@ from assistant.reliability.injection_eval import (  # noqa: E402
 )
 from assistant.reliability.injection_model import (  # noqa: E402
     DEFAULT_HEAD,
-    INTL_PREFIX,
+    PREFIXES,
     Head,
     InjectionDetector,
     WindowEncoder,
@@ -63,7 +63,7 @@ def main() -> None:
     folder = Path(args.weights)
     screens = tuple((CharModel.load(folder / f"{prefix}chars.npz"), Head.load(folder / f"{prefix}head.json"),
                      json.loads((folder / f"{prefix}screen.json").read_text(encoding="utf-8")))
-                    for prefix in ("injection_", INTL_PREFIX))  # English passages, passages in other languages
+                    for prefix in PREFIXES)  # English passages, passages in other languages
     params = screens[0][2]
     data = T.build(args.data, args.seed)
     cache = T.WindowCache(Path(args.cache) if args.cache else T.default_cache(), T.ENCODER)

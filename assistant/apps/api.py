@@ -132,6 +132,7 @@ def add_api(app, assistant: Assistant, users: UserStore | None = None, limits: A
                 answers.append("")
             elif m.role == "assistant" and turns:
                 answers[-1] = m.text
+
         def titles_for(topic: str) -> list[str]:  # what the caller would be cited for it, as on the page
             return [h.chunk.title for h in assistant.search(topic, TOPIC_HITS, filters) if h.chunk.title]
 

@@ -170,8 +170,9 @@ def _contents(text: str, heads: list[tuple[int, re.Match]]) -> set[int]:
     """Start positions of headings that belong to a table of contents, so they never become clauses (a
     governing-law question would otherwise be cited "§ 5 · Governing Law" on the contents line, and a
     later real clause 5 would be refused as out of sequence): short lines with dot leaders and a page
-    number, lines of three or more "number Title page" entries run together, and runs of MIN_TOC_RUN or more numbered heading-only lines
-    (nothing between them) each listing a heading that comes again later with the same number and title."""
+    number, lines of three or more "number Title page" entries run together, and runs of MIN_TOC_RUN or
+    more numbered heading-only lines (nothing between them) each listing a heading that comes again
+    later with the same number and title."""
     toc = {pos for pos, _ in heads if _contents_line(_line(text, pos))}
     run: list[tuple[int, re.Match]] = []
 

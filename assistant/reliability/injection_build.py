@@ -24,7 +24,7 @@ from assistant.reliability.injection_eval import (
     generalisation_recall,
     write_card,
 )
-from assistant.reliability.injection_model import INTL_PREFIX, SCREEN_FORMAT, WindowEncoder
+from assistant.reliability.injection_model import PREFIXES, SCREEN_FORMAT, WindowEncoder
 from assistant.reliability.injection_text import is_other_language
 
 WEIGHT_CHARS = 0.5
@@ -111,8 +111,8 @@ def train(out_dir: Path, root=None, seed: int = 0, cache_dir: Path | None = None
             "training_seconds": round(time.perf_counter() - started, 1)}
     chars, head, params = english
     params.update(meta, metrics_combined=metrics["combined"], generalisation=general)
-    _dump(out_dir, "injection_", chars, head, params, meta)
     intl[2].update(meta)
-    _dump(out_dir, INTL_PREFIX, *intl, meta)
+    for prefix, (c, h, p) in zip(PREFIXES, ((chars, head, params), intl)):
+        _dump(out_dir, prefix, c, h, p, meta)
     write_card(out_dir / "injection_card.md", meta, params, metrics, general, intl[2])
     return {"metrics": metrics, "generalisation": general, "params": params}

@@ -33,7 +33,9 @@ from assistant.reliability.injection_text import is_other_language, model_text, 
 
 DEFAULT_HEAD = Path(__file__).with_name("injection_head.json")
 DEFAULT_SCREEN = Path(__file__).with_name("injection_screen.json")
+ENGLISH_PREFIX = "injection_"  # head.json, chars.npz, screen.json of the screen for English passages
 INTL_PREFIX = "injection_intl_"  # the same three files for passages in other languages
+PREFIXES = (ENGLISH_PREFIX, INTL_PREFIX)  # in the order InjectionDetector.screens holds them
 FORMAT = "injection-head/1"
 SCREEN_FORMAT = "injection-screen/1"
 ENCODER = "bundled:all-MiniLM-L6-v2"
@@ -257,8 +259,8 @@ class InjectionDetector:
     def warm_up(self) -> None:
         with self._lock:
             if self.screens is None:
-                self.screens = (LearnedScreen.load(self.folder, "injection_"),
-                                LearnedScreen.load(self.folder, INTL_PREFIX))
+                english, intl = (LearnedScreen.load(self.folder, prefix) for prefix in PREFIXES)
+                self.screens = english, intl
         self.encoder.warm_up()
 
     def details(self, texts: Sequence[str]) -> list[tuple[float, float, str]]:

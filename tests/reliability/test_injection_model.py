@@ -18,7 +18,7 @@ from assistant.reliability.injection_corpus import Passage
 from assistant.reliability.injection_model import (
     DEFAULT_HEAD,
     DEFAULT_SCREEN,
-    INTL_PREFIX,
+    PREFIXES,
     InjectionDetector,
     detector_for,
     screen_hits,
@@ -73,7 +73,7 @@ def _flagged(detector, texts):
 
 def test_shipped_weights_are_small_well_formed_and_in_the_package_data():
     folder = DEFAULT_HEAD.parent
-    files = [folder / f"{prefix}{name}" for prefix in ("injection_", INTL_PREFIX)
+    files = [folder / f"{prefix}{name}" for prefix in PREFIXES
              for name in ("head.json", "chars.npz", "screen.json")]
     assert DEFAULT_HEAD in files and DEFAULT_WEIGHTS in files and DEFAULT_SCREEN in files
     sizes = [p.stat().st_size for p in files]

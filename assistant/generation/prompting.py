@@ -18,6 +18,9 @@ from assistant.core.types import Hit
 SYSTEM = ("You are a careful assistant for a hospital or law firm. Answer the question using only the "
           "numbered sources. Cite the source number in brackets after each sentence, like [1]. If the "
           "sources do not answer the question, say that the answer is not in the sources.")
+# What a grounded answer says when no passage holds the answer (the grounded-answer adapter is trained to
+# say exactly this). The answer checker's refusal pattern matches it, so the pipeline abstains.
+NOT_IN_SOURCES = "The sources do not answer this question."
 # The framing sits in the sources' heading, not in the system message: on the demo questions the 135M
 # model answered (and verified) fewer questions with a longer system message, and adapters were trained
 # on this one.

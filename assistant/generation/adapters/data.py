@@ -17,6 +17,7 @@ from typing import Iterable, Sequence
 from assistant.core.errors import AssistantError
 from assistant.core.text import CITATION, content_words, split_sentences
 from assistant.core.types import Chunk, Hit
+from assistant.generation.prompting import NOT_IN_SOURCES
 
 DECISIONS = ("yes", "no", "maybe")
 # The decision line is the answer's last line; matched case-insensitively, last occurrence wins so a
@@ -56,8 +57,9 @@ def validate(obj: object, where: str = "line") -> Example:
     if not isinstance(ans, str) or not ans.strip():
         raise AdapterDataError(f"{where}: 'answer' must be a non-empty string, found {ans!r}")
     cited = cited_numbers(ans)
-    if not cited:
-        raise AdapterDataError(f"{where}: the answer must cite its contexts as [n]; found no [n] marker in {ans!r:.80}")
+    if not cited and ans.strip() != NOT_IN_SOURCES:
+        raise AdapterDataError(f"{where}: the answer must cite its contexts as [n] (or be exactly {NOT_IN_SOURCES!r}); "
+                               f"found no [n] marker in {ans!r:.80}")
     bad = sorted(n for n in cited if not 1 <= n <= len(ctx))
     if bad:
         raise AdapterDataError(f"{where}: the answer cites {bad} but there are only {len(ctx)} contexts; "

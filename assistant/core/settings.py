@@ -183,10 +183,17 @@ class GeneratorConfig:
     # the one of `adapters` whose domain the top hits share; the base model when none matches) or
     # "base". It is also the default a request that names no adapter gets.
     adapter: str | None = None
+    # With no adapter named, the bundled model answers through the grounded-answer adapter shipped in the
+    # package (assistant/generation/adapters/shipped/grounded, its DATA_CARD.md says how it was made):
+    # it states the asked fact in the source's words and cites each sentence. false = the plain model.
+    grounded: bool = True
     # Adapters loaded together onto one base model and chosen per request (registered names or
     # directories); empty with adapter = "auto" loads every registered adapter.
     adapters: tuple = ()
     max_new_tokens: int = 120
+    # Every answer sentence ends with a valid [n] and at most three sentences are written: the decoder
+    # masks the scores where the format requires (generation/constrain.py); local backends only.
+    constrain_citations: bool = True
     repetition_penalty: float = 1.05
     max_source_chars: int = 600  # per passage in the prompt; the 135M model loses the thread on long prompts
     threads: int = 0  # torch threads; 0 = all cores

@@ -219,8 +219,10 @@ class FastDecoder:
 
     # -- the loop ------------------------------------------------------------------------------------------
     def generate_ids(self, input_ids: torch.Tensor, *, max_new_tokens: int, repetition_penalty: float = 1.0,
-                     prefix: tuple[int, ...] = ()) -> Iterator[int]:
-        """Yield greedy token ids one at a time (the eos id included, then stop), as HF generate picks them."""
+                     prefix: tuple[int, ...] = (), constraint=None) -> Iterator[int]:
+        """Yield greedy token ids one at a time (the eos id included, then stop), as HF generate picks them.
+        `constraint` (constrain.CitationConstraint) masks each step's scores after the penalty, as a logits
+        processor would in generate; a draft token is still kept only while it equals that choice."""
         if input_ids.dim() != 2 or input_ids.shape[0] != 1:
             raise ValueError(f"generate_ids: expected input_ids of shape (1, n), found {tuple(input_ids.shape)}")
         started = time.perf_counter()
@@ -242,6 +244,8 @@ class FastDecoder:
             for j in range(logits_rows.shape[0]):
                 with torch.inference_mode():
                     row = apply_repetition_penalty(logits_rows[j:j + 1], seen[:, :length], repetition_penalty)
+                    if constraint is not None:
+                        row = constraint.apply(row, ids[n:])
                     token = int(row.argmax(-1))
                     seen[0, length] = token
                 length += 1

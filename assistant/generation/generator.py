@@ -118,28 +118,32 @@ class TransformersGenerator(Generator):
 
     def generate(self, question: str, hits: Sequence[Hit], adapter: str | None = None) -> str:
         self.resolve_adapter(adapter, hits)
-        return self.complete(build_messages(question, hits, self.config.max_source_chars))
+        return self.complete(build_messages(question, hits, self.config.max_source_chars), passages=len(hits))
 
     def generate_stream(self, question: str, hits: Sequence[Hit], adapter: str | None = None) -> Iterator[str]:
         """generate()'s text in pieces as they are produced (joined and stripped, the same text)."""
         self.resolve_adapter(adapter, hits)
-        yield from self.stream(build_messages(question, hits, self.config.max_source_chars))
+        yield from self.stream(build_messages(question, hits, self.config.max_source_chars), passages=len(hits))
 
-    def complete(self, messages: list[dict[str, str]], max_new_tokens: int | None = None) -> str:
-        """The answer to a chat; `max_new_tokens` (capped by the config's) limits this request only."""
+    def complete(self, messages: list[dict[str, str]], max_new_tokens: int | None = None, passages: int = 0) -> str:
+        """The answer to a chat; `max_new_tokens` (capped by the config's) limits this request only.
+        `passages` > 0: the prompt numbers that many sources, and (config.constrain_citations) every
+        sentence of the answer ends with a marker [1..passages] (generation/constrain.py)."""
         import torch
 
         self.warm_up()
         tok = self._tokenizer
         inputs, prefix = self._prompt(messages)
+        constraint = self._constraint(passages)
         if self._decoder is not None:
             with self._lock:
-                ids = list(self._fast_ids(inputs, prefix, max_new_tokens))
+                ids = list(self._fast_ids(inputs, prefix, max_new_tokens, constraint))
             return tok.decode(ids, skip_special_tokens=True).strip()
+        processors = [_Processor(constraint, inputs["input_ids"].shape[1])] if constraint else None
         with self._lock, torch.inference_mode():
             out = self._model.generate(**inputs, max_new_tokens=self._limit(max_new_tokens), do_sample=False,
                                        repetition_penalty=self.config.repetition_penalty,
-                                       pad_token_id=tok.pad_token_id)
+                                       pad_token_id=tok.pad_token_id, logits_processor=processors)
         new_tokens = out[0, inputs["input_ids"].shape[1]:]
         return tok.decode(new_tokens, skip_special_tokens=True).strip()
 
@@ -164,19 +168,20 @@ class TransformersGenerator(Generator):
         start = inputs["input_ids"].shape[1]
         return [tok.decode(row[start:], skip_special_tokens=True).strip() for row in out]
 
-    def stream(self, messages: list[dict[str, str]], max_new_tokens: int | None = None) -> Iterator[str]:
+    def stream(self, messages: list[dict[str, str]], max_new_tokens: int | None = None,
+               passages: int = 0) -> Iterator[str]:
         """Text pieces as the tokens are chosen; joined, they equal complete(messages). The generator
         holds the model lock until it is exhausted or closed. Without the fast path: one piece."""
         self.warm_up()
         if self._decoder is None:
-            yield self.complete(messages, max_new_tokens)
+            yield self.complete(messages, max_new_tokens, passages)
             return
         from assistant.generation.fastgen import TextStream
 
         inputs, prefix = self._prompt(messages)
         text = TextStream(lambda ids: self._tokenizer.decode(ids, skip_special_tokens=True))
         with self._lock:
-            for token in self._fast_ids(inputs, prefix, max_new_tokens):
+            for token in self._fast_ids(inputs, prefix, max_new_tokens, self._constraint(passages)):
                 piece = text.push(token)
                 if piece:
                     yield piece
@@ -187,9 +192,28 @@ class TransformersGenerator(Generator):
     def _limit(self, max_new_tokens: int | None) -> int:
         return min(max_new_tokens or self.config.max_new_tokens, self.config.max_new_tokens)
 
-    def _fast_ids(self, inputs, prefix, max_new_tokens: int | None = None) -> Iterator[int]:
+    def _constraint(self, passages: int):
+        if not (self.config.constrain_citations and passages > 0):
+            return None
+        from assistant.generation.constrain import CitationConstraint
+
+        eos = (self._tokenizer.eos_token_id,) if self._tokenizer.eos_token_id is not None else ()
+        return CitationConstraint(self._tokenizer, passages, eos)
+
+    def _fast_ids(self, inputs, prefix, max_new_tokens: int | None = None, constraint=None) -> Iterator[int]:
         yield from self._decoder.generate_ids(inputs["input_ids"], max_new_tokens=self._limit(max_new_tokens),
-                                              repetition_penalty=self.config.repetition_penalty, prefix=prefix)
+                                              repetition_penalty=self.config.repetition_penalty, prefix=prefix,
+                                              constraint=constraint)
         self.last_timing = self._decoder.last
 
 
+
+
+class _Processor:
+    """The citation constraint as a transformers logits processor (the plain `generate` path)."""
+
+    def __init__(self, constraint, prompt_length: int) -> None:
+        self.constraint, self.prompt_length = constraint, prompt_length
+
+    def __call__(self, input_ids, scores):
+        return self.constraint.apply(scores, input_ids[0, self.prompt_length:].tolist())

@@ -42,6 +42,7 @@ _PREAMBLE = re.compile(r"^(?:(?:the )?answer(?: is)?\s*:\s*|according to (?:the 
 # A markdown heading copied out of a passage ("Amoxicillin: # Amoxicillin *Demo Document*"): supported
 # verbatim, so the verifier would pass it, but it answers nothing. "# of shares" (lowercase) is not one.
 _HEADING = re.compile(r"(?:^|[\s:])#{1,6}\s+[A-Z]")
+_LEADING_MARKERS = re.compile(r"\s*(?:\[\d+(?:\s*,\s*\d+)*\]\s*)+")
 _REFUSAL = re.compile(r"\b(not (?:found |mentioned |stated |given |provided )?in the (?:sources|context|text)|"
                       r"(?:sources|context) (?:do|does) not)\b", re.I)
 
@@ -171,6 +172,13 @@ def _claims(raw: str, n_hits: int, question: str) -> list[tuple[str, tuple[int, 
     sentences = split_sentences(raw.strip())
     if len(sentences) > 1 and not re.search(r"[.!?][\"'”’)\]]*$", CITATION.sub("", sentences[-1]).strip()):
         sentences = sentences[:-1]
+    # Markers opening a sentence ("… 9.4. [1] The term …") cite the sentence before them: a generator
+    # that closed the sentence first, or the decoder's marker after a number's full stop.
+    for i in range(1, len(sentences)):
+        lead = _LEADING_MARKERS.match(sentences[i])
+        if lead and sentences[i - 1].strip():
+            sentences[i - 1] = sentences[i - 1].rstrip() + " " + lead.group(0).strip()
+            sentences[i] = sentences[i][lead.end():]
     out = []
     for sentence in sentences:
         cited = tuple(dict.fromkeys(int(n) - 1 for m in CITATION.finditer(sentence)

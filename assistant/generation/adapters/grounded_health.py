@@ -12,7 +12,7 @@ from pathlib import Path
 
 from assistant.core.text import content_words
 from assistant.generation.adapters.data import Example
-from assistant.generation.adapters.grounded import (
+from assistant.generation.adapters.grounded_examples import (
     PASSAGES,
     Passage,
     answer_sentences,
@@ -93,7 +93,7 @@ def _consumer(question: str, rng: random.Random) -> str:
     """The NIH question, or now and then as a consumer types it (lower case, no question mark)."""
     q = " ".join(question.split())
     if rng.random() < 0.2:
-        q = q.rstrip("?").lower()
+        q = q.rstrip("?").lower().strip()
     return q
 
 

@@ -12,7 +12,7 @@ import random
 from pathlib import Path
 
 from assistant.generation.adapters.data import Example
-from assistant.generation.adapters.grounded import (
+from assistant.generation.adapters.grounded_examples import (
     PASSAGES,
     Passage,
     answer_sentences,

@@ -17,6 +17,11 @@ from assistant.generation.adapters.train import METADATA
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
+# Adapters that ship inside the package (trained by `assistant adapters train-grounded`, with a data
+# card); found by name after the user's own registry, never removed by `adapters remove`.
+SHIPPED_ROOT = Path(__file__).resolve().parent / "shipped"
+
+
 def default_root(config: GeneratorConfig | None = None) -> Path:
     return (config or GeneratorConfig()).cache_path() / "adapters"
 
@@ -55,17 +60,19 @@ class AdapterRegistry:
         return self.root / check_name(name)
 
     def list(self) -> list[AdapterInfo]:
-        if not self.root.is_dir():
-            return []
-        return [self._info(p) for p in sorted(self.root.iterdir()) if (p / "adapter_config.json").is_file()]
+        """The user's adapters, then the shipped ones whose names the user has not taken."""
+        own = _adapters_in(self.root)
+        taken = {a.name for a in own}
+        return own + [a for a in _adapters_in(SHIPPED_ROOT) if a.name not in taken]
 
     def get(self, name_or_path: str) -> AdapterInfo:
         """By registry name, or an adapter directory given as a path."""
         candidate = Path(name_or_path).expanduser()
         if (candidate / "adapter_config.json").is_file():
             return self._info(candidate)
-        if _NAME.match(name_or_path) and (self.root / name_or_path / "adapter_config.json").is_file():
-            return self._info(self.root / name_or_path)
+        for root in (self.root, SHIPPED_ROOT):
+            if _NAME.match(name_or_path) and (root / name_or_path / "adapter_config.json").is_file():
+                return self._info(root / name_or_path)
         known = ", ".join(a.name for a in self.list()) or "none"
         raise ModelNotFoundError(f"adapter {name_or_path!r}: expected a name under {self.root} (known: {known}) "
                                  "or a PEFT adapter directory with adapter_config.json; train one with "
@@ -103,3 +110,9 @@ class AdapterRegistry:
         meta_file = path / METADATA
         meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
         return AdapterInfo(meta.get("name") or path.name, path, meta)
+
+
+def _adapters_in(root: Path) -> list[AdapterInfo]:
+    if not root.is_dir():
+        return []
+    return [AdapterRegistry._info(p) for p in sorted(root.iterdir()) if (p / "adapter_config.json").is_file()]

@@ -142,17 +142,17 @@ class AdapterGenerator(TransformersGenerator):
     def generate(self, question: str, hits: Sequence[Hit], adapter: str | None = None) -> str:
         chosen = self.resolve_adapter(adapter, hits)
         return self.complete(build_messages(question, hits, self.config.max_source_chars),
-                             adapter=None if chosen == BASE else chosen)
+                             adapter=None if chosen == BASE else chosen, passages=len(hits))
 
     def generate_stream(self, question: str, hits: Sequence[Hit], adapter: str | None = None) -> Iterator[str]:
         chosen = self.resolve_adapter(adapter, hits)
         yield from self.stream(build_messages(question, hits, self.config.max_source_chars),
-                               adapter=None if chosen == BASE else chosen)
+                               adapter=None if chosen == BASE else chosen, passages=len(hits))
 
     def complete(self, messages: list[dict[str, str]], adapter: str | None = None,
-                 max_new_tokens: int | None = None) -> str:
+                 max_new_tokens: int | None = None, passages: int = 0) -> str:
         with self._using(adapter):
-            return TransformersGenerator.complete(self, messages, max_new_tokens)
+            return TransformersGenerator.complete(self, messages, max_new_tokens, passages)
 
     def sample(self, messages: list[dict[str, str]], n: int, temperature: float = 0.7, seed: int = 0,
                max_new_tokens: int | None = None, adapter: str | None = None) -> list[str]:
@@ -160,15 +160,15 @@ class AdapterGenerator(TransformersGenerator):
             return TransformersGenerator.sample(self, messages, n, temperature, seed, max_new_tokens)
 
     def stream(self, messages: list[dict[str, str]], adapter: str | None = None,
-               max_new_tokens: int | None = None) -> Iterator[str]:
+               max_new_tokens: int | None = None, passages: int = 0) -> Iterator[str]:
         """Text pieces from `adapter` (None: the base model); the adapter stays selected until the
         stream is exhausted or closed, so a concurrent request for another one waits."""
         self.warm_up()
         if self._decoder is None:  # plain generate: one piece
-            yield self.complete(messages, adapter, max_new_tokens)
+            yield self.complete(messages, adapter, max_new_tokens, passages)
             return
         with self._using(adapter):
-            yield from TransformersGenerator.stream(self, messages, max_new_tokens)
+            yield from TransformersGenerator.stream(self, messages, max_new_tokens, passages)
 
     def _check(self, adapter: str | None) -> None:
         if adapter is not None and adapter not in self.adapters:

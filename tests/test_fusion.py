@@ -190,3 +190,13 @@ def test_permitted_checks_membership_in_the_sorted_allowed_keys():
     assert permitted([9, 1, 5, 10, 2], allowed) == [True, False, True, False, True]
     assert permitted([1, 2], None) == [True, True]
     assert permitted([1, 2], np.array([], dtype=np.int64)) == [False, False] and permitted([], allowed) == []
+
+
+def test_a_clause_heading_the_question_asks_for_lifts_its_passage():
+    cosines = {1: 0.8, 2: 0.6}
+    ev = Evidence([(1, 0.8), (2, 0.6)], [], cosines, {1: "a", 2: "a"}, heading=frozenset({2}))
+    plain = rank(ev, FusionParams(normalisation="max", dense_weight=1.0))
+    lifted = rank(ev, FusionParams(normalisation="max", dense_weight=1.0, heading_weight=0.5))
+    assert [r.key for r in plain] == [1, 2]
+    # max-normalised cosines 1 and .75; + 0.5 for the heading → 1.25
+    assert [r.key for r in lifted] == [2, 1] and lifted[0].score == pytest.approx(1.25)

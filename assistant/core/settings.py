@@ -115,6 +115,9 @@ class RetrievalConfig:
     # A question about the document itself (its name, parties, signing or effective date) adds the
     # first chunk of each candidate document, with + opening_weight (see query.asks_about_document).
     opening_weight: float = 0.75
+    # A contract question asking for a clause ("which law governs …") adds + heading_weight to passages
+    # filed under that clause's heading or synonyms (retrieval/clause_topics.py); fitted for legal.
+    heading_weight: float = 0.0
     query_cleanup: bool = True  # strip greetings, signatures, identifiers; BM25 gets the focus terms
     reranker: str = ""  # a local sentence-transformers CrossEncoder directory; "" = no reranking
     rerank_depth: int = 20  # fused candidates the cross-encoder rescores
@@ -139,7 +142,7 @@ class RetrievalConfig:
         _check(self.doc_pool in ("max", "mean"), "retrieval", "doc_pool", "'max' or 'mean'", self.doc_pool)
         _check(1 <= self.rrf_k <= 10000, "retrieval", "rrf_k", "1..10000", self.rrf_k)
         _check(0.0 <= self.mmr_lambda <= 1.0, "retrieval", "mmr_lambda", "0..1", self.mmr_lambda)
-        for key in ("title_weight", "intent_weight", "intent_bm25_weight", "opening_weight"):
+        for key in ("title_weight", "intent_weight", "intent_bm25_weight", "opening_weight", "heading_weight"):
             _check(0.0 <= getattr(self, key) <= 5.0, "retrieval", key, "0..5", getattr(self, key))
         _check(1 <= self.rerank_depth <= 500, "retrieval", "rerank_depth", "1..500", self.rerank_depth)
         _check(0.0 <= self.rerank_weight <= 1.0, "retrieval", "rerank_weight", "0..1", self.rerank_weight)
@@ -163,7 +166,8 @@ class RetrievalConfig:
 
 # The RetrievalConfig keys a [retrieval.domains.<name>] table may set: those `fusion.rank` reads.
 DOMAIN_KEYS = ("fusion", "normalisation", "dense_weight", "doc_weight", "doc_pool", "rrf_k", "mmr_lambda",
-               "title_weight", "intent_weight", "intent_bm25_weight", "opening_weight", "min_relevance")
+               "title_weight", "intent_weight", "intent_bm25_weight", "opening_weight", "heading_weight",
+               "min_relevance")
 # Fitted by `bench/retrieval.py quality --tune` on the tune halves: healthcare on MedQuAD + PubMedQA,
 # legal on CUAD (the README's retrieval table has the held-out figures).
 FITTED_DOMAINS: dict[str, dict] = {

@@ -20,6 +20,7 @@ from typing import Any, Hashable, Mapping, Sequence, TypeVar
 
 import numpy as np
 
+from assistant.retrieval.clause_topics import clause_topic
 from assistant.retrieval.query import (
     TitleFocus,
     asks_about_document,
@@ -155,6 +156,7 @@ class FusionParams:
     intent_weight: float = 0.0
     intent_bm25_weight: float = 0.0
     opening_weight: float = 0.0
+    heading_weight: float = 0.0
 
     @classmethod
     def from_config(cls, config: object) -> "FusionParams":
@@ -166,7 +168,8 @@ class FusionParams:
         values are only known once the candidates, and so their domain, are)."""
         return cls(title_weight=max(p.title_weight for p in params), intent_weight=max(p.intent_weight for p in params),
                    intent_bm25_weight=max(p.intent_bm25_weight for p in params),
-                   opening_weight=max(p.opening_weight for p in params), mmr_lambda=min(p.mmr_lambda for p in params))
+                   opening_weight=max(p.opening_weight for p in params), mmr_lambda=min(p.mmr_lambda for p in params),
+                   heading_weight=max(p.heading_weight for p in params))
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,7 @@ class Evidence:
     intent_bm25: Mapping[int, float] = field(default_factory=dict)
     vectors: Mapping[int, np.ndarray] = field(default_factory=dict)  # only needed for MMR
     opening: frozenset[int] = frozenset()
+    heading: frozenset[int] = frozenset()  # candidates filed under the contract clause the question asks for
     domain: str = ""  # the domain most candidates belong to: picks the fusion values (config.for_domain)
 
 
@@ -209,6 +213,7 @@ def rank(evidence: Evidence, params: FusionParams, k: int | None = None) -> list
             + intent_weight·N(intent cosine) + intent_bm25_weight·N(intent BM25)   [question has an intent]
             + title_weight                                                  [chunk's title is named]
             + opening_weight                     [question asks about the document; its first chunk]
+            + heading_weight            [chunk's clause heading is the one the question asks for]
     with N the per-query normalisation, then `aggregate_documents`, then MMR when mmr_lambda < 1."""
     ev = evidence
     keys = list(dict.fromkeys([key for key, _ in ev.dense] + [key for key, _ in ev.sparse] + sorted(ev.opening)))
@@ -226,6 +231,8 @@ def rank(evidence: Evidence, params: FusionParams, k: int | None = None) -> list
         _add_title_focus(fused, keys, ev, params)
         for key in ev.opening:
             fused[key] += params.opening_weight
+        for key in ev.heading:
+            fused[key] += params.heading_weight
     else:
         raise ValueError(f"fusion must be one of {FUSIONS}, found {params.fusion!r}")
     fused = aggregate_documents(fused, ev.doc_of, params.doc_weight, params.doc_pool)
@@ -295,11 +302,13 @@ def gather(kb: Any, questions: Sequence[str], qvecs: np.ndarray, dense_lists: Se
         vectors = kb.catalog.embeddings(keys, kb.dense.dimension)
         focus = (title_focus(question, {c.title for c in chunks.values()}) if focus_on
                  else TitleFocus(frozenset(), question, ()))
-        staged.append((keys, dense, sparse, chunks, vectors, qvec, focus, opening & set(chunks)))
+        topic = clause_topic(question) if params.heading_weight else None
+        heading = frozenset(key for key in keys if topic.matches(chunks[key])) if topic else frozenset()
+        staged.append((keys, dense, sparse, chunks, vectors, qvec, focus, opening & set(chunks), heading))
     asking = [i for i, stage in enumerate(staged) if stage[6].intent]
     intent_vecs = dict(zip(asking, kb.embedder.encode([staged[i][6].intent_text for i in asking]))) if asking else {}
     out = []
-    for i, (keys, dense, sparse, chunks, vectors, qvec, focus, opening) in enumerate(staged):
+    for i, (keys, dense, sparse, chunks, vectors, qvec, focus, opening, heading) in enumerate(staged):
         intent_cos: dict[int, float] = {}
         intent_bm25: dict[int, float] = {}
         if i in intent_vecs:
@@ -313,7 +322,8 @@ def gather(kb: Any, questions: Sequence[str], qvecs: np.ndarray, dense_lists: Se
             doc_of={key: chunks[key].doc_id for key in keys},
             title_of={key: title_key(chunks[key].title) for key in keys} if focus.titles else {},
             focus_titles=focus.titles, intent_cosines=intent_cos, intent_bm25=intent_bm25,
-            vectors=dict(zip(keys, vectors)) if params.mmr_lambda < 1.0 else {}, opening=frozenset(opening)))
+            vectors=dict(zip(keys, vectors)) if params.mmr_lambda < 1.0 else {}, opening=frozenset(opening),
+            heading=heading))
     return out
 
 

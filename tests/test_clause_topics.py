@@ -1,0 +1,38 @@
+"""Contract questions find the clause topic they ask for, and a passage is matched by its heading or,
+in a contract without headings, by the clause's own wording."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.core.types import Chunk, Locator
+from assistant.retrieval.clause_topics import clause_topic
+
+
+@pytest.mark.parametrize("question, topic", [
+    ("What law governs this agreement?", "Governing Law"),
+    ("Which state's laws apply to the distribution agreement?", "Governing Law"),
+    ("How much notice must be given to prevent this agreement from renewing?", "Renewal"),
+    ("When does this agreement expire?", "Expiration Date"),
+    ("Can either party terminate without cause?", "Termination For Convenience"),
+    ("Can I assign the contract to my subsidiary?", "Anti-Assignment"),
+    ("Is liability capped?", "Cap On Liability"),
+    ("Who are the parties to this agreement?", None),  # the opening passage answers that (opening_weight)
+    ("What are the side effects of metformin?", None),
+])
+def test_questions_name_their_clause_topic(question, topic):
+    found = clause_topic(question)
+    assert (found.name if found else None) == topic
+
+
+def chunk(text: str, section: str | None = None) -> Chunk:
+    return Chunk(id="c", doc_id="d", text=text, start=0, end=len(text), locator=Locator(clause="14.3", section=section))
+
+
+def test_a_passage_matches_by_heading_synonym_or_by_clause_wording():
+    law = clause_topic("What law governs this agreement?")
+    assert law.matches(chunk("This Agreement shall be interpreted under ...", section="Choice of Law"))
+    assert law.matches(chunk("This Agreement is governed by the laws of the State of Delaware."))
+    assert not law.matches(chunk("Each party shall comply with all applicable laws.", section="Compliance"))
+    # "law" as a whole word of the heading, not inside another word
+    assert not law.matches(chunk("The parties ...", section="Lawful Conduct"))

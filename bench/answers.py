@@ -126,9 +126,7 @@ def pubmedqa_items(data: Path, limit: int, rng: random.Random) -> list[dict]:
 def gold_found(answer: str, gold: str, category: str) -> bool:
     """The short gold answer in the answer: for durations the number (written as digits or words) and
     its unit; otherwise any one of its ';'-separated parts' leading name ('Delaware', 'England')."""
-    text = answer.lower()
-    for words, digits in sorted(_NUMBER_WORDS.items(), key=lambda kv: -len(kv[0])):
-        text = re.sub(rf"\b{words}\b", digits, text)
+    text, gold = _digits(answer), _digits(gold)
     if category in ("Notice Period To Terminate Renewal", "Renewal Term", "Expiration Date"):
         numbers = re.findall(r"\d+", gold)
         units = re.findall(r"day|month|year|week", gold.lower())
@@ -137,6 +135,14 @@ def gold_found(answer: str, gold: str, category: str) -> bool:
         return any(w.lower() in text for w in content_words(gold)[:2])
     parts = [p.split(",")[0].strip() for p in gold.split(";") if p.strip()]
     return any(p and p.lower() in text for p in parts)
+
+
+def _digits(text: str) -> str:
+    """Lower case, with number words as digits ("sixty (60) days" → "60 (60) days")."""
+    text = text.lower()
+    for words, digits in sorted(_NUMBER_WORDS.items(), key=lambda kv: -len(kv[0])):
+        text = re.sub(rf"\b{words}\b", digits, text)
+    return text
 
 
 def key_terms(gold: str) -> list[str]:
@@ -175,7 +181,9 @@ def score(item: dict, answer, doc_of) -> dict:
 
 # --- running ---------------------------------------------------------------------------------------
 def build_kbs(data: Path, settings: Settings, embedder: Embedder):
-    cuad = open_kb("answers-cuad-v1", lambda: FileConnector(data / "cuad" / "full_contract_txt").iter_documents(),
+    # Contracts are ingested as a law firm would: `--domain legal`, so the legal fusion values apply.
+    cuad = open_kb("answers-cuad-v2", lambda: (_legal(d) for d in
+                                                FileConnector(data / "cuad" / "full_contract_txt").iter_documents()),
                    settings, embedder)
     medquad = open_kb("answers-medquad-v1", lambda: (d for c in MEDQUAD for d in
                                                       MedQuADConnector(data / "medquad" / c).iter_documents()),
@@ -184,6 +192,10 @@ def build_kbs(data: Path, settings: Settings, embedder: Embedder):
                        lambda: PubMedQAConnector(data / "pubmedqa" / "pqal_dev.json").iter_documents(),
                        settings, embedder)
     return {"cuad": cuad, "medquad": medquad, "unanswerable": medquad, "pubmedqa": pubmedqa}
+
+
+def _legal(document):
+    return document if isinstance(document, Exception) else replace(document, domain="legal")
 
 
 def parse_configs(specs: list[str], settings: Settings) -> dict[str, object]:

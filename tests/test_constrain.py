@@ -71,6 +71,7 @@ def test_refusals_short_lead_ins_and_abbreviations_are_left_alone(tok):
     assert chosen(tok, c, NOT_IN_SOURCES[:-1], ".") == "."
     assert chosen(tok, c, "Yes", ".") == "."
     assert chosen(tok, c, "It lowers the risk of P.A", ".") == "."
+    assert chosen(tok, c, "It lowers the risk of peripheral artery disease (P", ".") == "."
 
 
 def test_a_decimal_point_survives_and_a_number_ending_a_sentence_is_cited_after_it(tok):

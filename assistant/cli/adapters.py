@@ -56,6 +56,10 @@ def add_parser(sub) -> None:
     q.add_argument("--data-out", help="also write the training examples to this JSONL file")
     q.add_argument("--max-steps", type=int, default=0, help="stop early (smoke runs)")
     q.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --out")
+    q.add_argument("--init-from", help="a second stage: start from this trained adapter's weights")
+    q.add_argument("--sources", help="train on these sources only (comma-separated, e.g. PubMedQA,ContractNLI)")
+    q.add_argument("--replay", type=int, default=0,
+                   help="with --sources: this many examples of the other sources too, so nothing is forgotten")
 
     q = with_dir(a.add_parser("list", help="trained adapters"))
     q.add_argument("--json", action="store_true")
@@ -168,19 +172,44 @@ def _train_grounded(args, settings: Settings) -> int:
 
     out = Path(args.out) if args.out else SHIPPED_ROOT / "grounded"
     sources = by_source()
+    if args.sources:
+        sources = _stage(sources, args.sources, args.replay)
     examples = build(sources=sources)
     if args.data_out:
         write_examples(examples, args.data_out)
     config = train_config(max_steps=args.max_steps, threads=settings.generator.threads,
-                          cache_dir=settings.generator.cache_dir, extra={"sources": source_counts(examples)})
+                          cache_dir=settings.generator.cache_dir, init_from=args.init_from or "",
+                          extra={"sources": source_counts(examples), "stage": vars(args).get("sources") or "all",
+                                 "replay": args.replay})
     if not args.resume and (out / "adapter_config.json").is_file():
         shutil.rmtree(out)  # retraining replaces the shipped adapter; its card is rewritten below
     meta = train(examples, out, config, resume=args.resume, log=lambda m: print(m, file=sys.stderr))
-    card = write_card(out, meta, {name: len(group) for name, group in sources.items()})
+    note = ""
+    if args.init_from:
+        first = json.loads((Path(args.init_from) / "adapter_meta.json").read_text(encoding="utf-8"))
+        note = (f"Second stage: started from the weights of {args.init_from} ({first.get('steps')} steps on "
+                f"{first.get('train_examples')} examples, data hash `{first.get('data_hash')}`, by kind "
+                f"{json.dumps(first.get('config', {}).get('extra', {}).get('sources', {}))}).")
+    card = write_card(out, meta, {name: len(group) for name, group in sources.items()}, note)
     print(f"grounded adapter saved to {out} ({meta['steps']} steps, held-out loss "
           f"{meta['eval'].get('adapter', {}).get('loss')} vs base {meta['eval'].get('base', {}).get('loss')}); "
           f"data card {card}")
     return 0
+
+
+def _stage(sources: dict, names: str, replay: int) -> dict:
+    """The named sources whole, plus `replay` examples drawn (seed 0) from the others."""
+    import random
+
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in sources]
+    if unknown:
+        raise AssistantError(f"--sources: expected names among {', '.join(sources)}, found {', '.join(unknown)}")
+    others = [ex for name, group in sources.items() if name not in wanted for ex in group]
+    kept = {name: sources[name] for name in wanted}
+    if replay:
+        kept["replay of the other sources"] = random.Random(0).sample(others, min(replay, len(others)))
+    return kept
 
 
 def _list(args, settings: Settings) -> int:

@@ -109,7 +109,7 @@ def _sentences(text: str) -> tuple[int, str]:
 
 # The last word before a full stop that is an abbreviation, not a sentence end: initials ("P.A.D",
 # "U.S"), a single letter, "e.g", "i.e" and a few titles and company suffixes.
-_ABBREVIATION = re.compile(r"(?:^|\s)(?:[A-Za-z](?:\.[A-Za-z])*|e\.g|i\.e|Dr|Mr|Mrs|Ms|St|No|vs|Inc|Ltd|Co|Corp|"
+_ABBREVIATION = re.compile(r"(?:^|[\s(\[\"'])(?:[A-Za-z](?:\.[A-Za-z])*|e\.g|i\.e|Dr|Mr|Mrs|Ms|St|No|vs|Inc|Ltd|Co|Corp|"
                            r"approx|Fig|Sec|cf)$")
 
 

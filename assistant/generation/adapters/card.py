@@ -17,7 +17,8 @@ LICENCES = {
 }
 
 
-def write_card(out: Path, meta: dict, counts: dict[str, int]) -> Path:
+def write_card(out: Path, meta: dict, counts: dict[str, int], note: str = "") -> Path:
+    """`note`: how the run relates to earlier ones (a second stage names its first here)."""
     config = meta.get("config", {})
     ev = meta.get("eval", {})
     rows = "\n".join(f"| {name} | {n} | {LICENCES.get(name, ('?', '?'))[0]} | {LICENCES.get(name, ('?', '?'))[1]} |"
@@ -52,6 +53,8 @@ the examples). Seed {config.get('seed')}; rank {config.get('rank')}, alpha {conf
 {config.get('max_length')} tokens. {meta.get('train_examples')} examples trained
 ({meta.get('skipped_examples')} too long skipped), {meta.get('steps')} steps, {meta.get('train_seconds')} s on
 the machine that made it. Data hash `{meta.get('data_hash')}`; created {meta.get('created')}.
+
+{note}
 
 ## Metrics
 

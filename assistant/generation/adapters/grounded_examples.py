@@ -17,6 +17,7 @@ PASSAGES = 4  # retrieval's default top_k: the number of passages a production p
 PASSAGE_CHARS = 600  # the generator's max_source_chars: longer passages are cut in the prompt anyway
 HELD_OUT = 0.5  # half of every shared set stays out of training (bench/answers.py scores it)
 MAX_TARGET_CHARS = 420
+DECISION = re.compile(r"^(?:Yes|No|Maybe): ")  # a yes/no question's answer opens with its decision
 
 
 def shared_data() -> Path:
@@ -117,8 +118,9 @@ def assemble(question: str, gold: Sequence[Passage], distractors: Sequence[Passa
 
 
 def _visible(sentence: str, rendered: str) -> bool:
-    """The target sentence's opening and ending words are in the passage as the prompt shows it."""
-    flat = " ".join(sentence.split()).rstrip(".!?;:, ")
+    """The target sentence's opening and ending words are in the passage as the prompt shows it (a
+    leading decision, "Yes: …", is the answer's own word, not the passage's)."""
+    flat = DECISION.sub("", " ".join(sentence.split())).rstrip(".!?;:, ")
     return flat[:50] in rendered and flat[-30:] in rendered
 
 

@@ -98,8 +98,9 @@ def _consumer(question: str, rng: random.Random) -> str:
 
 
 def pubmedqa_examples(seed: int = 0, data: Path | None = None, split: str = "train") -> list[Example]:
-    """The decision first ("Yes:", "No:", "Maybe:") then the long answer's first sentence, cited to
-    the abstract section sharing most words with it; the passages are the abstract's sections."""
+    """The decision first ("Yes:", "No:", "Maybe:"), then the abstract's own sentence closest to the
+    authors' conclusion (the long answer, which is not among the passages: the target stays in the
+    passages' words), cited to its section; the passages are the abstract's sections."""
     data = data or shared_data()
     rng = random.Random(seed + 3)
     items = json.loads((data / "pubmedqa" / "pqal_dev.json").read_text(encoding="utf-8"))
@@ -111,15 +112,15 @@ def pubmedqa_examples(seed: int = 0, data: Path | None = None, split: str = "tra
         labels = item.get("LABELS") or [""] * len(item["CONTEXTS"])
         sections = [Passage(text, title=item["QUESTION"], locator=label.title())
                     for label, text in zip(labels, item["CONTEXTS"])][:PASSAGES]
-        long_answer = answer_sentences(item["LONG_ANSWER"], limit=1)
-        if not long_answer:
+        conclusion = set(content_words(item["LONG_ANSWER"]))
+        candidates = [(len(conclusion & set(content_words(s))), i, s) for i, section in enumerate(sections)
+                      for s in answer_sentences(section.text, limit=12) if s[:40] in section.render()]
+        if not candidates:
             continue
-        words = set(content_words(long_answer[0]))
-        best = max(range(len(sections)), key=lambda i: (len(words & set(content_words(sections[i].text))), i))
+        _, best, sentence = max(candidates, key=lambda c: (c[0], c[1]))
         decision = item["final_decision"].strip().lower().capitalize()
-        sentence = f"{decision}: {long_answer[0]}"
         example = assemble(item["QUESTION"], [sections[best]], sections[:best] + sections[best + 1:],
-                           [[sentence]], rng)
+                           [[f"{decision}: {sentence}"]], rng)
         if example is not None:
             out.append(example)
     return out

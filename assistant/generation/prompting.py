@@ -43,11 +43,24 @@ def source_block(hits: Sequence[Hit], max_chars: int) -> str:
     for n, hit in enumerate(hits, start=1):
         chunk = hit.chunk
         head = defuse(" — ".join(" ".join(p.split()) for p in (chunk.title, chunk.locator.label()) if p))
-        text = defuse(" ".join(chunk.text.split()))
+        text = defuse(" ".join(_without_repeated_heading(chunk.text, head).split()))
         if len(text) > max_chars:
             text = text[:max_chars].rsplit(" ", 1)[0] + " …"
         lines.append(f"[{n}] {head}: {text}" if head else f"[{n}] {text}")
     return "\n".join(lines)
+
+
+_LEADING_HEADING = re.compile(r"\A\s*#{1,6}\s+([^\n]+)\n+")
+
+
+def _without_repeated_heading(text: str, head: str) -> str:
+    """The passage without its opening markdown heading when the passage's label already names it
+    ("Type 2 Diabetes — Diagnosis: ## Diagnosis …" says "Diagnosis" twice, and a model copying from the
+    passage's start would copy the heading marks into its answer)."""
+    m = _LEADING_HEADING.match(text)
+    if m and " ".join(m.group(1).split()).strip("# ").lower() in head.lower():
+        return text[m.end():]
+    return text
 
 
 def build_messages(question: str, hits: Sequence[Hit], max_chars: int) -> list[dict[str, str]]:

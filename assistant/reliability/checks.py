@@ -70,7 +70,9 @@ class AnswerChecker:
         claims = _claims(raw, len(hits), question)
         # text, hit indexes, support, verdict, note, evidence (per hit index, the backing passage sentence)
         checked: list[tuple[str, tuple[int, ...], float, str, str, tuple[str, ...]]] = []
-        metrics: dict[str, float] = {}
+        # A generator that refused or wrote nothing checkable supported nothing the user is shown: its
+        # citation recall is 0 for this answer, not undefined (which would leave refusals out of the mean).
+        metrics: dict[str, float] = {"generator_citation_recall": 0.0, "generator_citation_precision": 0.0}
         if claims:
             passages = [h.chunk.text for h in hits]
             matrix = self.scorer.score_matrix([c for c, _ in claims], passages, question)

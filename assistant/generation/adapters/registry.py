@@ -18,7 +18,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 # Adapters that ship inside the package (trained by `assistant adapters train-grounded`, with a data
-# card); found by name after the user's own registry, never removed by `adapters remove`.
+# card); `get` finds them by name after the user's own registry; `adapters remove` never touches them.
 SHIPPED_ROOT = Path(__file__).resolve().parent / "shipped"
 
 
@@ -60,10 +60,9 @@ class AdapterRegistry:
         return self.root / check_name(name)
 
     def list(self) -> list[AdapterInfo]:
-        """The user's adapters, then the shipped ones whose names the user has not taken."""
-        own = _adapters_in(self.root)
-        taken = {a.name for a in own}
-        return own + [a for a in _adapters_in(SHIPPED_ROOT) if a.name not in taken]
+        """The user's trained adapters (the shipped ones are found by name, not listed: "auto" loads
+        every listed adapter, and the grounded one already sits under the base model by default)."""
+        return _adapters_in(self.root)
 
     def get(self, name_or_path: str) -> AdapterInfo:
         """By registry name, or an adapter directory given as a path."""

@@ -38,7 +38,11 @@ NOT_FOUND = "Not found in the knowledge base."
 EMPTY_KB = ("The knowledge base is empty: nothing has been ingested into it yet. Add documents with "
             "`assistant ingest PATH --kb DIR`, the page's Knowledge base tab, or POST /v1/documents, then ask again.")
 DEFAULT_THRESHOLD = 0.55  # for a scorer without a calibrated threshold of its own (SupportScorer)
-_PREAMBLE = re.compile(r"^(?:(?:the )?answer(?: is)?\s*:\s*|according to (?:the )?sources?(?: \[\d+\])?,\s*)", re.I)
+# A leading decision ("Yes: …", "No: …") is the generator's verdict, which no verifier judges: a wrong one
+# ("Yes: amoxicillin does not work against viral infections") would be shown with the sentence's badge,
+# so only the sentence is kept.
+_PREAMBLE = re.compile(r"^(?:(?:the )?answer(?: is)?\s*:\s*|according to (?:the )?sources?(?: \[\d+\])?,\s*|"
+                       r"(?:yes|no|maybe)\s*[:,]\s*)", re.I)
 # A markdown heading copied out of a passage ("Amoxicillin: # Amoxicillin *Demo Document*"): supported
 # verbatim, so the verifier would pass it, but it answers nothing. "# of shares" (lowercase) is not one.
 _HEADING = re.compile(r"(?:^|[\s:])#{1,6}\s+[A-Z]")
@@ -186,7 +190,8 @@ def _claims(raw: str, n_hits: int, question: str) -> list[tuple[str, tuple[int, 
         cited = tuple(dict.fromkeys(int(n) - 1 for m in CITATION.finditer(sentence)
                                     for n in m.group(1).split(",") if 1 <= int(n) <= n_hits))
         text = display_sentence(CITATION.sub(" ", sentence))
-        text = _PREAMBLE.sub("", text)
+        stripped = _PREAMBLE.sub("", text)
+        text = stripped[:1].upper() + stripped[1:] if stripped != text else text
         text = re.sub(r"\s+([.,;:!?])", r"\1", text)
         words = content_words(text)
         if not words or text.endswith("?") or _REFUSAL.search(text) or _HEADING.search(text) or set(words) <= asked:

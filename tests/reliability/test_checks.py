@@ -127,3 +127,13 @@ def test_display_sentence(raw, shown):
     from assistant.core.text import display_sentence
 
     assert display_sentence(raw) == shown
+
+
+def test_a_leading_decision_is_not_shown_as_part_of_a_verified_sentence():
+    from assistant.reliability.checks import _claims
+
+    # The verifier judges the sentence, never the generator's yes/no: a wrong "Yes:" must not ride on it.
+    claims = _claims("Yes: Amoxicillin does not work against viral infections such as the common cold [1].", 2,
+                     "Will amoxicillin help me get over a cold?")
+    assert claims == [("Amoxicillin does not work against viral infections such as the common cold.", (0,))]
+    assert _claims("No patient had biliary atresia [1].", 2, "Was atresia seen?")[0][0] == "No patient had biliary atresia."

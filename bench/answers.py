@@ -12,7 +12,8 @@ and the 500 PubMedQA dev abstracts. Questions come only from the half the ground
   it cites that contract. Expiration / renewal term / parties are reported beside them.
 - medquad: the question's own answer document cited; key-term recall = share of the gold answer's
   opening content words the answer contains.
-- pubmedqa: the yes / no / maybe decision (the first such word of the answer).
+- pubmedqa: the generator's yes / no / maybe decision (the first such word of its draft: the checker
+  shows the sentence, never the decision, which no verifier judges).
 - unanswerable: MedQuAD questions with every passage of their topic filtered out: abstention expected.
 - generator citation recall / precision (the generator's own `[n]`, before any repair), the share of
   shown sentences that are the generator's own and verified, p50 latency.
@@ -52,7 +53,7 @@ from assistant.generation.adapters import grounded_health, grounded_legal  # noq
 from assistant.generation.adapters.data import parse_decision  # noqa: E402
 from assistant.generation.adapters.grounded import halves, shared_data  # noqa: E402
 from assistant.generation.factory import make_generator  # noqa: E402
-from assistant.pipeline import Assistant  # noqa: E402
+from assistant.pipeline import EVENT_TEXT, Assistant  # noqa: E402
 
 MEDQUAD = ("1_CancerGov_QA", "5_NIDDK_QA", "7_SeniorHealth_QA", "8_NHLBI_QA_XML", "9_CDC_QA")
 # Worded unlike the adapter's training templates: the bench asks as a new user would.
@@ -154,7 +155,9 @@ def key_terms(gold: str) -> list[str]:
     return seen[:15]
 
 
-def score(item: dict, answer, doc_of) -> dict:
+def score(item: dict, answer, draft: str) -> dict:
+    """`draft`: the generator's text before the checks (its yes/no decision lives there: the checker
+    never shows a decision, since no verifier judges one)."""
     text = " ".join(CITATION.sub(" ", answer.text).split())
     cited_docs = {c.chunk.doc_id for c in answer.citations}
     shown = [s for s in answer.sentences if s.verdict in ("supported", "repaired", "unsupported")]
@@ -175,7 +178,7 @@ def score(item: dict, answer, doc_of) -> dict:
         have = set(content_words(text))
         record["key_recall"] = 0.0 if answer.abstained else sum(t in have for t in terms) / max(1, len(terms))
     elif item["set"] == "pubmedqa":
-        record["decision_correct"] = float(not answer.abstained and parse_decision(answer.text) == item["gold"])
+        record["decision_correct"] = float(not answer.abstained and parse_decision(draft) == item["gold"])
     return record
 
 
@@ -224,8 +227,11 @@ def run(items: list[dict], kbs: dict, configs: dict, verbose: bool) -> dict[str,
         for item in tqdm(items, desc=name, unit="q"):
             scope = (SearchFilter(doc_ids=item["allow"]) if "allow" in item
                      else SearchFilter(doc_ids=(item["doc"],)) if item["set"] == "cuad" else None)
-            answer = assistants[item["set"]].ask(item["question"], scope)
-            record = score(item, answer, None)
+            draft: list[str] = []
+            answer = assistants[item["set"]].ask(item["question"], scope,
+                                                 on_event=lambda kind, text: draft.append(text) if kind == EVENT_TEXT
+                                                 else None)
+            record = score(item, answer, "".join(draft))
             records.append(record)
             if verbose:
                 print(f"[{name}] {item['set']}: {item['question']}\n    → {answer.text[:240]}", flush=True)
@@ -243,7 +249,7 @@ ROWS = [
     *[(f"  CUAD {c}", "correct_cited", (lambda c: lambda r: r["category"] == c)(c)) for c in CUAD_QUESTIONS],
     ("MedQuAD gold answer document cited", "gold_cited", lambda r: r["set"] == "medquad"),
     ("MedQuAD key-term recall", "key_recall", lambda r: r["set"] == "medquad"),
-    ("PubMedQA decision accuracy (held-out)", "decision_correct", lambda r: r["set"] == "pubmedqa"),
+    ("PubMedQA: the generator's decision (not shown)", "decision_correct", lambda r: r["set"] == "pubmedqa"),
     ("unanswerable: abstained", "abstained", lambda r: not r["answerable"]),
     ("answerable: abstained", "abstained", lambda r: r["answerable"]),
     ("generator citation recall", "generator_citation_recall", lambda r: True),

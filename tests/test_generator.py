@@ -67,3 +67,22 @@ def test_missing_model_and_adapter_are_clear(tmp_path):
 def test_unknown_adapter_name_says_where_it_looked(tmp_path):
     with pytest.raises(ModelNotFoundError, match=r"known: none"):
         TransformersGenerator(GeneratorConfig(adapter="pubmedqa", cache_dir=str(tmp_path))).warm_up()
+
+
+@pytest.mark.slow
+def test_the_shipped_grounded_adapter_is_the_default_and_answers_with_its_own_citation():
+    """Loaded offline from the package (assistant/generation/adapters/shipped/grounded), with no adapter
+    configured; the plain model stays one setting away."""
+    from assistant.generation.adapters.data import context_hits
+    from assistant.generation.factory import make_generator
+
+    generator = make_generator(GeneratorConfig())
+    assert generator.config.adapter == "grounded" and generator.name.endswith("+ grounded")
+    assert make_generator(GeneratorConfig(adapter="base")).config.adapter is None
+    assert make_generator(GeneratorConfig(grounded=False)).config.adapter is None
+    hits = context_hits(["Either party may terminate this Agreement on sixty (60) days' written notice.",
+                         "This Agreement shall be governed by the laws of the State of Delaware, without regard "
+                         "to its conflict of laws principles.",
+                         "All notices shall be in writing and delivered by courier."])
+    text = generator.generate("Which law governs the agreement?", hits)
+    assert "Delaware" in text and "[2]" in text, text

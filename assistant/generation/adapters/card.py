@@ -14,6 +14,7 @@ LICENCES = {
     "ContractNLI": ("CC BY 4.0 + the dataset's terms", "../shared/data/contractnli/dev.json"),
     "MedQuAD": ("CC BY 4.0", "../shared/data/medquad (9 collections)"),
     "PubMedQA": ("MIT", "../shared/data/pubmedqa/pqal_dev.json"),
+    "replay of the other sources": ("each source's own (above)", "the train halves of the sources not named"),
 }
 
 

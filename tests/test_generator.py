@@ -80,9 +80,11 @@ def test_the_shipped_grounded_adapter_is_the_default_and_answers_with_its_own_ci
     assert generator.config.adapter == "grounded" and generator.name.endswith("+ grounded")
     assert make_generator(GeneratorConfig(adapter="base")).config.adapter is None
     assert make_generator(GeneratorConfig(grounded=False)).config.adapter is None
-    hits = context_hits(["Either party may terminate this Agreement on sixty (60) days' written notice.",
+    pad = (" The parties agree that this section shall be read together with the remainder of this Agreement and "
+           "that headings are for convenience only and shall not affect interpretation.")
+    hits = context_hits(["Either party may terminate this Agreement on sixty (60) days' written notice." + pad,
                          "This Agreement shall be governed by the laws of the State of Delaware, without regard "
-                         "to its conflict of laws principles.",
-                         "All notices shall be in writing and delivered by courier."])
-    text = generator.generate("Which law governs the agreement?", hits)
+                         "to its conflict of laws principles." + pad,
+                         "All notices shall be in writing and delivered by courier." + pad])
+    text = generator.generate("What law governs this agreement?", hits)
     assert "Delaware" in text and "[2]" in text, text

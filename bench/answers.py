@@ -266,7 +266,7 @@ def report(results: dict[str, list[dict]]) -> dict:
     for label, key, where in ROWS:
         cells, row = [], {}
         for name in names:
-            m = metric(results[name], key, lambda r: where(r) and (key != "abstained" or True))
+            m = metric(results[name], key, where)
             interval = summarise(m)
             value = interval.value if interval else float("nan")
             n = int((~np.isnan(m.values)).sum())

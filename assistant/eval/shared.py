@@ -8,7 +8,6 @@ directly: PubMedQA by PubMed id, MedQuAD `collection/file#pid`, ContractNLI `con
 from __future__ import annotations
 
 import ast
-import csv
 import json
 import re
 from pathlib import Path
@@ -118,10 +117,12 @@ def cuad_descriptions() -> dict[str, str]:
 
 
 def cuad_rows(contracts: int = 0) -> list[dict[str, str]]:
-    """master_clauses.csv rows, by file name, the first `contracts` (0: all)."""
-    csv.field_size_limit(10**9)
-    with need("cuad/master_clauses.csv").open(encoding="utf-8", newline="") as f:
-        return sorted(csv.DictReader(f), key=lambda r: r["Filename"])[:contracts or None]
+    """master_clauses.csv rows, by file name, the first `contracts` (0: all): the grounded adapter's
+    reader (grounded_legal.cuad_rows), after `need` has said where the file was expected."""
+    from assistant.generation.adapters.grounded_legal import cuad_rows as read_rows
+
+    need("cuad/master_clauses.csv")
+    return read_rows(DATA)[:contracts or None]
 
 
 def cuad_clauses(row: dict[str, str], descriptions: dict[str, str]):

@@ -207,8 +207,6 @@ class TransformersGenerator(Generator):
         self.last_timing = self._decoder.last
 
 
-
-
 class _Processor:
     """The citation constraint as a transformers logits processor (the plain `generate` path)."""
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from assistant.generation.adapters.data import Example
 from assistant.generation.adapters.grounded_examples import (
+    PASSAGE_CHARS,
     PASSAGES,
     Passage,
     answer_sentences,
@@ -105,7 +106,7 @@ def clause_passage(text: str, clause: str, title: str, rng: random.Random) -> Pa
     start = max(0, at - lead)
     space = text.rfind(" ", 0, start + 1)
     start = space + 1 if space > 0 and at - space < 300 else at
-    return Passage(text[start:start + 600], title=title)
+    return Passage(text[start:start + PASSAGE_CHARS], title=title)
 
 
 def cuad_examples(seed: int = 0, data: Path | None = None, split: str = "train", passes: int = 2) -> list[Example]:

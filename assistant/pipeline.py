@@ -15,6 +15,7 @@ from assistant.core.text import check_question
 from assistant.core.types import (
     ABSTAIN_EMPTY_KB,
     ABSTAIN_NO_PASSAGE,
+    ABSTAIN_OFF_SUBJECT,
     ABSTAIN_UNVERIFIED,
     BASE,
     SHOWN_VERDICTS,
@@ -29,6 +30,7 @@ from assistant.ingest.kb import KnowledgeBase
 from assistant.reliability import AnswerChecker
 from assistant.reliability.audit import DEFAULT_NAME, AuditLog
 from assistant.reliability.checks import EMPTY_KB, NOT_FOUND
+from assistant.reliability.coverage import hit_texts, off_subject, quoted
 from assistant.reliability.conflicts import (
     Conflict,
     ConflictFinder,
@@ -126,6 +128,11 @@ class Assistant:
             answer = (self._gated_quote(question, hits, timings, quarantined)
                       or Answer(question, NOT_FOUND, [], [], True, 0.0, closest=hits, timings=timings,
                                 quarantined=quarantined, abstain_reason=ABSTAIN_NO_PASSAGE))
+        elif missing := off_subject(question, hit_texts(context) + list(self._openings(context).values()),
+                                    self.settings.reliability.subject_max_zipf):
+            # The passages near the question do not name most of its subject: nothing to draft from.
+            answer = Answer(question, f"{NOT_FOUND[:-1]}: no source mentions {quoted(missing)}.", [], [], True, 0.0,
+                            closest=hits, timings=timings, quarantined=quarantined, abstain_reason=ABSTAIN_OFF_SUBJECT)
         else:
             hits = context
             t = time.perf_counter()
@@ -154,13 +161,22 @@ class Assistant:
         if not hits:
             return None
         t = time.perf_counter()
-        result = self.checker.quote_answer(question, self._near_best(hits))
+        near = self._near_best(hits)
+        result = self.checker.quote_answer(question, near, self._openings(near))
         timings["check"] = time.perf_counter() - t
         if result is None:
             return None
         return Answer(question, result.text, result.citations, result.sentences, False, result.confidence,
                       timings=timings, quarantined=quarantined,
                       checks={**result.metrics, "quoted_under_gate": 1.0})
+
+    def _openings(self, hits: list[Hit]) -> dict[str, str]:
+        """Document id → its first passage's text, for the hits' documents: the subject check reads it
+        (a contract names its parties and its subject in the preamble, not in every clause)."""
+        with self.kb.lock:
+            catalog = self.kb.catalog
+            first = catalog.chunks(list(catalog.opening_keys([h.chunk.doc_id for h in hits]).values()))
+        return {c.doc_id: c.text for c in first.values()}
 
     def _kb_is_empty(self) -> bool:
         """True when the KB holds no document at all. Counted over every document, not the caller's: a
@@ -207,12 +223,13 @@ class Assistant:
         if on_event is not None:
             on_event(EVENT_CHECKING, "")
         t = time.perf_counter()
-        result = self.checker.check(question, raw, hits)
+        openings = self._openings(hits)
+        result = self.checker.check(question, raw, hits, openings)
         timings["check"] = time.perf_counter() - t
         model, escalated = self.generator.display_name(), False
         if self.escalator is not None and self.escalator.wanted(result):
             t = time.perf_counter()
-            outcome = self.escalator.escalate(question, hits, self.checker, result)
+            outcome = self.escalator.escalate(question, hits, self.checker, result, openings)
             timings["escalate"] = time.perf_counter() - t
             if outcome.used:
                 result, model, chosen, escalated = outcome.result, outcome.model, None, True

@@ -14,14 +14,15 @@ and the 500 PubMedQA dev abstracts. Questions come only from the half the ground
   opening content words the answer contains.
 - pubmedqa: the generator's yes / no / maybe decision (the first such word of its draft: the checker
   shows the sentence, never the decision, which no verifier judges).
-- unanswerable: MedQuAD questions with every passage of their topic filtered out: abstention expected.
+- unanswerable: MedQuAD questions with every document on their topic (MedQuAD's focus) filtered out:
+  abstention expected.
 - generator citation recall / precision (the generator's own `[n]`, before any repair), the share of
   shown sentences that are the generator's own and verified, p50 latency.
 
-    .venv/bin/python bench/answers.py [--limit 30] [--config NAME=ADAPTER[:plain] ...] [--json F]
+    .venv/bin/python bench/answers.py [--limit 30] [--config NAME=ADAPTER[:plain][:anysubject] ...] [--json F]
 
-Without --config: `baseline=base:plain` (the plain model, unconstrained decoding: the pipeline before
-the grounded adapter) against `default=default` (the shipped configuration).
+Without --config: `baseline=base:plain:anysubject` (the plain model, unconstrained decoding, no subject
+check: the pipeline before the grounded adapter) against `default=default` (the shipped configuration).
 """
 
 from __future__ import annotations
@@ -101,17 +102,23 @@ def medquad_items(data: Path, limit: int, rng: random.Random) -> tuple[list[dict
     pairs = grounded_health.medquad_pairs(data)
     _, held = halves(sorted({p["file"] for p in pairs}))
     mine = [p for p in pairs if p["collection"] in MEDQUAD]
-    docs = [p["doc"] for p in mine]
     candidates = [p for p in mine if p["file"] in held and len(content_words(p["answer"])) >= 8]
     rng.shuffle(candidates)
     items = [{"set": "medquad", "question": p["question"], "gold": p["answer"], "doc": p["doc"],
               "answerable": True} for p in candidates[:limit]]
     absent = []
     for p in candidates[limit:2 * limit]:
-        others = tuple(d for d in docs if not d.startswith(p["file"] + "#"))
+        # Every document on the question's topic is hidden, not only its own file: "What is breast cancer?"
+        # is answerable from another collection's breast-cancer document.
+        topic = _topic(p)
+        others = tuple(q["doc"] for q in mine if q["file"] != p["file"] and _topic(q) != topic)
         absent.append({"set": "unanswerable", "question": p["question"], "gold": "", "doc": p["doc"],
                        "answerable": False, "allow": others})
     return items + absent, mine
+
+
+def _topic(pair: dict) -> str:
+    return " ".join(pair["focus"].lower().split()) or pair["file"]
 
 
 def pubmedqa_items(data: Path, limit: int, rng: random.Random) -> list[dict]:
@@ -202,17 +209,24 @@ def _legal(document):
 
 
 def parse_configs(specs: list[str], settings: Settings) -> dict[str, object]:
-    """NAME=ADAPTER[:plain] → generator configs. ADAPTER: `base` (the plain model), `default` (the shipped
-    setting: the grounded adapter), a directory or a registered name; `:plain` turns the citation
-    constraint off (the decoding of the baseline)."""
+    """NAME=ADAPTER[:plain][:anysubject] → (generator config, settings). ADAPTER: `base` (the plain model),
+    `default` (the shipped setting: the grounded adapter), a directory or a registered name; `:plain`
+    turns the citation constraint off (the decoding of the baseline), `:anysubject` the question-subject
+    check (reliability/coverage.py)."""
     configs = {}
-    for spec in specs or ["baseline=base:plain", "default=default"]:
+    for spec in specs or ["baseline=base:plain:anysubject", "default=default"]:
         name, _, rest = spec.partition("=")
-        adapter, _, mode = rest.partition(":")
+        adapter, *modes = rest.split(":")
+        unknown = set(modes) - {"plain", "anysubject"}
+        if unknown:
+            raise SystemExit(f"--config {spec}: expected modes plain / anysubject after the adapter, found {sorted(unknown)}")
         config = settings.generator if adapter == "default" else replace(settings.generator, adapter=adapter)
-        if mode == "plain":
+        if "plain" in modes:
             config = replace(config, constrain_citations=False)
-        configs[name] = config
+        reliability = settings.reliability
+        if "anysubject" in modes:
+            reliability = replace(reliability, subject_max_zipf=0.0)
+        configs[name] = (config, replace(settings, reliability=reliability))
     return configs
 
 
@@ -220,8 +234,10 @@ def run(items: list[dict], kbs: dict, configs: dict, verbose: bool) -> dict[str,
     from tqdm import tqdm
 
     results: dict[str, list[dict]] = {}
-    for name, config in configs.items():
+    for name, (config, settings) in configs.items():
         generator = make_generator(config)
+        for kb in kbs.values():  # the configuration's reliability settings (the subject check on or off)
+            kb.settings = settings
         assistants = {key: Assistant(kb, generator=generator) for key, kb in kbs.items()}
         records = []
         for item in tqdm(items, desc=name, unit="q"):
@@ -291,7 +307,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=30, help="questions per set (CUAD: per headline category)")
     parser.add_argument("--config", action="append", default=[],
-                        help="NAME=ADAPTER[:plain] (ADAPTER: base, default, a directory or a name)")
+                        help="NAME=ADAPTER[:plain][:anysubject] (ADAPTER: base, default, a directory or a name)")
     parser.add_argument("--sets", default="cuad,medquad,pubmedqa", help="which sets to ask")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="write the per-question records and the table here")

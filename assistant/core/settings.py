@@ -261,6 +261,11 @@ class ReliabilityConfig:
     # Under the relevance gate (no passage close enough to draft from) a quote needs a sentence this
     # close to the question: the gate reads whole passages, and one sentence can match where they do not.
     gated_quote_min_similarity: float = 0.6
+    # The question's subject must be in the sources (reliability/coverage.py): its words rarer than this
+    # on wordfreq's Zipf scale of general English must appear in the passages a sentence cites, else the
+    # sentence goes ("hemorrhoids" answered from a hemophilia passage); in no passage → abstain before
+    # drafting. 0 turns it off. Fitted on held-out MedQuAD / CUAD questions: `bench/answers.py`.
+    subject_max_zipf: float = 4.0
     # Self-consistency (off by default: N more generations): N sampled answers must say what each shown
     # sentence says; their agreement scales the confidence and is reported in Answer.checks.
     self_consistency: int = 0
@@ -293,6 +298,8 @@ class ReliabilityConfig:
         _check(0 <= self.self_consistency <= 16, "reliability", "self_consistency", "0..16 samples (0: off)",
                self.self_consistency)
         _check(0.0 <= self.quote_min_similarity <= 1.0, "reliability", "quote_min_similarity", "0..1", self.quote_min_similarity)
+        _check(0.0 <= self.subject_max_zipf <= 8.0, "reliability", "subject_max_zipf",
+               "0..8 on the Zipf scale (0: off; 4 = rarer than 'symptoms')", self.subject_max_zipf)
         _check(0.0 <= self.gated_quote_min_similarity <= 1.0, "reliability", "gated_quote_min_similarity", "0..1",
                self.gated_quote_min_similarity)
         _check(isinstance(self.notices, dict) and all(isinstance(k, str) and isinstance(v, str)

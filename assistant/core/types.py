@@ -18,6 +18,7 @@ BACKED_VERDICTS = (VERDICT_SUPPORTED, VERDICT_REPAIRED)  # shown with a citation
 ABSTAIN_NO_PASSAGE = "no passage relevant enough"
 ABSTAIN_UNVERIFIED = "nothing survived verification"
 ABSTAIN_EMPTY_KB = "the knowledge base is empty"
+ABSTAIN_OFF_SUBJECT = "no passage mentions the question's subject"
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ class Answer:
     adapter: str | None = None  # the LoRA adapter that generated it (None: the base model, or no generation)
     quarantined: list[QuarantinedHit] = field(default_factory=list)  # flagged sources, never shown to the model
     notice: str = ""  # domain notice ("Not medical advice ..."), kept apart from the cited text
-    abstain_reason: str = ""  # ABSTAIN_NO_PASSAGE | ABSTAIN_UNVERIFIED | ABSTAIN_EMPTY_KB
+    abstain_reason: str = ""  # ABSTAIN_NO_PASSAGE | ABSTAIN_OFF_SUBJECT | ABSTAIN_UNVERIFIED | ABSTAIN_EMPTY_KB
     escalated: bool = False  # the answer shown came from the escalation model
     model: str = ""  # the generator that wrote the answer shown ("" when nothing was generated)
     # ALCE citation recall/precision of the shown answer and of the generator's own citations, and

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -31,6 +31,7 @@ from assistant.core.types import (
     SentenceCheck,
 )
 from assistant.reliability.citations import citation_scores
+from assistant.reliability.coverage import off_subject, quoted, topic_texts
 
 NOT_FOUND = "Not found in the knowledge base."
 # Said instead of NOT_FOUND only when the KB holds no document at all (whoever asks): a new user's typo'd
@@ -70,7 +71,10 @@ class AnswerChecker:
     def threshold(self) -> float:
         return self.config.support_threshold or float(getattr(self.scorer, "threshold", DEFAULT_THRESHOLD))
 
-    def check(self, question: str, raw: str, hits: Sequence[Hit]) -> CheckResult:
+    def check(self, question: str, raw: str, hits: Sequence[Hit], openings: Mapping[str, str] | None = None) -> CheckResult:
+        """`openings`: document id → its opening text (title, parties, what it is about), which the
+        subject check reads besides the passage: a contract names "Bluebird" in its preamble and
+        "the Processor" in the clause that answers."""
         claims = _claims(raw, len(hits), question)
         # text, hit indexes, support, verdict, note, evidence (per hit index, the backing passage sentence)
         checked: list[tuple[str, tuple[int, ...], float, str, str, tuple[str, ...]]] = []
@@ -87,23 +91,25 @@ class AnswerChecker:
                        "generator_citation_precision": round(own.precision, 3)}
             checked = [self._judge(claim, cited, row_scores, [v.evidence for v in row], question, threshold, passages)
                        for (claim, cited), row_scores, row in zip(claims, scores, matrix)]
+            checked = [self._on_subject(c, question, hits, openings or {}) for c in checked]
         shown = [c for c in checked if c[3] in SHOWN_VERDICTS]
         if not any(c[3] in BACKED_VERDICTS for c in shown) and self.config.quote_fallback:
-            quote = self._quote(question, hits)
+            quote = self._quote(question, hits, openings=openings)
             if quote:
                 checked = [c if c[3] == VERDICT_REMOVED else _removed(c) for c in checked] + [quote]
         if not any(c[3] in BACKED_VERDICTS for c in checked):
             return CheckResult(NOT_FOUND, [], [], True, 0.0, metrics)
         return _assemble(checked, hits, metrics, self.threshold)
 
-    def quote_answer(self, question: str, hits: Sequence[Hit]) -> CheckResult | None:
+    def quote_answer(self, question: str, hits: Sequence[Hit],
+                     openings: Mapping[str, str] | None = None) -> CheckResult | None:
         """A verbatim source sentence as the whole answer, when one is close to the question and the
         verifier passes it as its answer; None otherwise. The relevance gate's second chance (pipeline):
         a follow-up or an oddly worded question can score under the gate while its closest passage
         plainly holds the answer."""
         if not self.config.quote_fallback or not hits:
             return None
-        quote = self._quote(question, hits, self.config.gated_quote_min_similarity)
+        quote = self._quote(question, hits, self.config.gated_quote_min_similarity, openings)
         return _assemble([quote], hits, {}, self.threshold) if quote else None
 
     def _judge(self, claim: str, cited: tuple[int, ...], scores: list[float], evidence: list[str],
@@ -124,6 +130,19 @@ class AnswerChecker:
                 return replaced
         return claim, (), support, VERDICT_REMOVED, "removed: no source supports this sentence", ()
 
+    def _on_subject(self, c: tuple, question: str, hits: Sequence[Hit], openings: Mapping[str, str]) -> tuple:
+        """A backed sentence is removed when what its passages are about (title, heading, opening, the
+        backing sentence: coverage.topic_texts) misses most of the question's subject terms: true to a
+        passage about hemophilia, it does not answer a question about hemorrhoids."""
+        if c[3] not in BACKED_VERDICTS:
+            return c
+        texts = [t for i, backing in zip(c[1], c[5])
+                 for t in topic_texts(hits[i], backing, openings.get(hits[i].chunk.doc_id, ""))]
+        missing = off_subject(question, texts, self.config.subject_max_zipf, claim=c[0])
+        if not missing:
+            return c
+        return c[0], (), c[2], VERDICT_REMOVED, f"removed: its source does not mention {quoted(missing)}", ()
+
     def _replacement(self, claim: str, scores: list[float], evidence: list[str], question: str,
                      passages: Sequence[str]) -> tuple | None:
         """The best-aligned source sentence in place of the claim, when the two say nearly the same (a
@@ -142,12 +161,16 @@ class AnswerChecker:
             return None
         return quote, (best,), support, VERDICT_REPAIRED, "replaced by the cited passage's own words", (quote,)
 
-    def _quote(self, question: str, hits: Sequence[Hit], min_similarity: float | None = None) -> tuple | None:
+    def _quote(self, question: str, hits: Sequence[Hit], min_similarity: float | None = None,
+               openings: Mapping[str, str] | None = None) -> tuple | None:
         """The source sentence closest to the question, verbatim, when it is close enough (cosine at
         least `min_similarity`, default quote_min_similarity) and the verifier passes it as the answer to
         the question; the next closest ones are tried after it."""
+        zipf = self.config.subject_max_zipf
         candidates = [(i, s) for i, h in enumerate(hits) for s in split_sentences(h.chunk.text)
-                      if not s.lstrip().startswith(("#", "*")) and len(content_words(s)) >= 4]
+                      if not s.lstrip().startswith(("#", "*")) and len(content_words(s)) >= 4
+                      and not off_subject(question, topic_texts(h, s, (openings or {}).get(h.chunk.doc_id, "")),
+                                          zipf, claim=s)]
         if not candidates:
             return None
         vecs = self.scorer.embedder.encode([question] + [s for _, s in candidates])

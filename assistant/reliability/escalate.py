@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from assistant.core.settings import GeneratorConfig, ReliabilityConfig
 from assistant.core.types import Hit
@@ -60,7 +60,7 @@ class Escalator:
         return result.abstained or result.confidence < self.config.escalate_below
 
     def escalate(self, question: str, hits: Sequence[Hit], checker: AnswerChecker,
-                 current: CheckResult) -> Escalation:
+                 current: CheckResult, openings: Mapping[str, str] | None = None) -> Escalation:
         """Never raises for an unreachable or failing server: the local answer stands, and the error is
         logged and returned, since a verified local answer is still worth showing."""
         try:
@@ -68,6 +68,6 @@ class Escalator:
         except RemoteGeneratorError as e:
             log.warning("escalation to %s failed, keeping the local answer: %s", self.model, e)
             return Escalation(current, False, self.model, str(e))
-        candidate = checker.check(question, raw, hits)
+        candidate = checker.check(question, raw, hits, openings)
         return Escalation(candidate, True, self.model) if better(candidate, current) else \
             Escalation(current, False, self.model)

@@ -1,0 +1,161 @@
+"""Is the question's subject in the sources at all? A small generator handed four passages about
+hemophilia and asked about hemorrhoids writes a true sentence about hemophilia; the verifier, which asks
+"does the passage say this?", passes it, and the user reads a treatment for the wrong disease. The
+retrieval gate (a dense-cosine floor) cannot tell either: in a medical KB every medical question is
+close to some passage.
+
+The question's *subject terms* are its uncommon words: those rarer in general English than
+`max_zipf` on the Zipf scale of wordfreq (its frequency lists are built from Wikipedia, subtitles,
+news, books, web text and Reddit; "hemorrhoids" 2.6, "endometrial" 2.6, "amoxicillin" 2.3 against
+"treatments" 4.1, "symptoms" 4.5, "law" 5.5). Frame words and chit-chat ("please", "worried", "what are
+the symptoms of") are common, so they never count. A subject term is covered when some word of the
+passages (text, title) shares its stem or a long common prefix, so "diagnose" is covered by
+"diagnosis", "expiration" by "expires" and a typo'd "amoxicilin" by "amoxicillin"; "hemorrhoids" is not
+covered by "hemophilia". A question with an uncovered subject term is answered with the abstention
+naming the missing words, before any draft is written."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Iterable, Sequence
+
+from assistant.core.text import CITATION, STOPWORDS, stem
+from assistant.core.types import Hit
+from assistant.retrieval.clause_topics import clause_topic
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
+MIN_PREFIX = 5  # shortest shared prefix that counts as the same word ("diagnos", "expir")
+PREFIX_SHARE = 0.7  # ... and at least this share of the shorter word
+MAX_ACRONYM = 6
+OPENING_CHARS = 300  # a passage's opening, which names what it is about when its title does not
+_CONNECTORS = {"of", "and", "for", "the", "&"}
+_CAPITALISED = re.compile(r"[A-Z][\w']*(?:[\s-]+(?:(?:of|and|for|the|&)[\s-]+)?[A-Z][\w']*)+")
+
+
+@lru_cache(maxsize=1)
+def _zipf():
+    try:
+        from wordfreq import zipf_frequency
+    except ImportError as exc:  # a declared dependency; say how to get it rather than fail obscurely
+        raise ImportError("the subject-coverage check needs wordfreq (a dependency of the project): "
+                          "pip install wordfreq, or set [reliability] subject_max_zipf = 0 to turn it off") from exc
+    return zipf_frequency
+
+
+def _words(text: str) -> list[str]:
+    out = []
+    for match in _WORD.finditer(CITATION.sub(" ", text)):
+        for part in re.split(r"[-–]", match.group(0).lower()):
+            part = re.sub(r"['’]s?$", "", part)
+            if len(part) >= 3:
+                out.append(part)
+    return out
+
+
+def subject_terms(question: str, max_zipf: float, language: str = "en") -> list[str]:
+    """The question's words rarer than `max_zipf` in general `language` text, first occurrence order.
+    None for a question mostly not in `language` (every foreign word would look rare), and none from the
+    words that name a recognised contract clause ("renewing", "governs"): that clause is found by its
+    heading's synonyms (retrieval/clause_topics.py), and an "extended for successive one-year periods"
+    clause answers a renewal question without the word."""
+    zipf = _zipf()
+    words = _words(question)
+    if not words or not _in_language(question, words, zipf, language):
+        return []
+    frame = clause_words(question)
+    seen: list[str] = []
+    for word in words:
+        if word not in STOPWORDS and word not in frame and word not in seen and zipf(word, language) < max_zipf:
+            seen.append(word)
+    return seen
+
+
+def clause_words(question: str) -> set[str]:
+    """The words naming the contract clause a question asks for ("renewing", "invoices"), if any."""
+    topic = clause_topic(question)
+    return {w for m in topic.question.finditer(question) for w in _words(_whole_words(question, m))} if topic else set()
+
+
+def _in_language(question: str, words: list[str], zipf, language: str) -> bool:
+    """A question has the language's function words ("what", "how to", "can I"), or, when it is a bare
+    term or two, every word is known in it. Only English function words are listed (STOPWORDS), so
+    other languages read as "not English" and are left unchecked rather than wrongly refused."""
+    if language != "en":
+        return all(zipf(w, language) > 0 for w in words)
+    tokens = re.findall(r"\w+", question.lower())
+    return any(t in STOPWORDS for t in tokens) or all(zipf(w, language) > 0 for w in words)
+
+
+def _whole_words(text: str, match: re.Match) -> str:
+    """The match widened to whole words: r"\bgovern" matched in "governs" frames "governs"."""
+    start, end = match.start(), match.end()
+    while start > 0 and text[start - 1].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return text[start:end]
+
+
+def _covered(term: str, words: set[str], stems: set[str], initials: str) -> bool:
+    if term in words or stem(term) in stems:
+        return True
+    if len(term) <= MAX_ACRONYM and term in initials:  # "NDA": a Mutual Non-Disclosure Agreement
+        return True
+    for word in words:
+        shortest = min(len(term), len(word))
+        need = max(MIN_PREFIX, PREFIX_SHARE * shortest)
+        if shortest >= need and term[:int(need + 0.999)] == word[:int(need + 0.999)]:
+            return True
+    return False
+
+
+def missing_subject(question: str, texts: Iterable[str], max_zipf: float, language: str = "en") -> list[str]:
+    """The question's subject terms that no text mentions (empty: the subject is there, or the check
+    is off with max_zipf <= 0)."""
+    if max_zipf <= 0:
+        return []
+    terms = subject_terms(question, max_zipf, language)
+    if not terms:
+        return []
+    texts = list(texts)
+    words = {w for text in texts for w in _words(text)}
+    stems = {stem(w) for w in words}
+    # Each run of capitalised words as its initials: "Food and Drug Administration" → "fda".
+    initials = " ".join("".join(w[0] for w in re.split(r"[\s-]+", run) if w not in _CONNECTORS).lower()
+                        for text in texts for run in _CAPITALISED.findall(text))
+    return [t for t in terms if not _covered(t, words, stems, initials)]
+
+
+def hit_texts(hits: Sequence[Hit]) -> list[str]:
+    """Everything the hits say: their texts and their documents' titles (is the subject anywhere?)."""
+    return [t for h in hits for t in (h.chunk.text, h.chunk.title) if t]
+
+
+def topic_texts(hit: Hit, evidence: str = "", opening: str = "") -> list[str]:
+    """What a passage is about, for one sentence drawn from it: its document's title and opening, its
+    section heading, its own opening and the passage sentence that backs the sentence. Not the whole
+    passage: a list of pituitary disorders that names acromegaly in passing does not make its sentence
+    about Cushing's syndrome an answer about acromegaly."""
+    chunk = hit.chunk
+    return [t for t in (chunk.title, opening[:OPENING_CHARS], chunk.locator.section or "",
+                        chunk.text[:OPENING_CHARS], evidence) if t]
+
+
+def off_subject(question: str, texts: Iterable[str], max_zipf: float, claim: str = "") -> list[str]:
+    """The missing subject terms when texts miss more than half of them (a passage about "pulmonary
+    fibrosis" still answers "idiopathic pulmonary fibrosis"), else []. A `claim` (the sentence drawn
+    from the texts) that names the contract clause the question asks for is on subject: "Invoices are
+    payable within 45 days" answers the invoice half of "what about invoices and metformin?"."""
+    if claim and max_zipf > 0:
+        frame = {stem(w) for w in clause_words(question)}
+        if frame & {stem(w) for w in _words(claim)}:
+            return []
+    missing = missing_subject(question, texts, max_zipf)
+    if missing and 2 * len(missing) > len(subject_terms(question, max_zipf)):
+        return missing
+    return []
+
+
+def quoted(terms: Sequence[str]) -> str:
+    return ", ".join(f"“{t}”" for t in terms)

@@ -1,0 +1,69 @@
+"""The question's subject must be in the sources (reliability/coverage.py), with the real wordfreq lists."""
+
+from assistant.core.settings import ReliabilityConfig
+from assistant.core.types import ABSTAIN_OFF_SUBJECT, VERDICT_REMOVED, Chunk, Hit
+from assistant.reliability import AnswerChecker, SupportScorer
+from assistant.reliability.coverage import missing_subject, off_subject, subject_terms
+
+Z = ReliabilityConfig().subject_max_zipf
+
+
+def test_subject_terms_are_the_uncommon_words_of_an_english_question():
+    assert subject_terms("What are the treatments for Hemorrhoids?", Z) == ["hemorrhoids"]
+    assert subject_terms("I'm worried, please tell me what my HbA1c of 7 means", Z) == ["hba1c"]
+    assert subject_terms("Hemorrhoids?", Z) == ["hemorrhoids"]  # a bare term is still checked
+    # Frame words of a recognised contract question are not its subject: the clause is found by heading
+    assert subject_terms("How much notice must be given to prevent this agreement from renewing?", Z) == []
+    assert subject_terms("What law governs this agreement?", Z) == []
+    # Not English: every word would look rare, so nothing is checked rather than everything refused
+    assert subject_terms("Welche Nebenwirkungen hat Amoxicillin?", Z) == []
+    assert subject_terms("¿Cuáles son los síntomas de la diabetes?", Z) == []
+    assert subject_terms("What are the treatments for Hemorrhoids?", 0.0) == []
+
+
+def test_a_passage_about_a_neighbouring_topic_does_not_cover_the_subject():
+    assert missing_subject("What are the treatments for hemorrhoids?",
+                           ["Hemophilia is treated with factor VIII concentrates."], Z) == ["hemorrhoids"]
+    assert missing_subject("What are the symptoms of endometrial cancer?",
+                           ["Signs of ovarian cancer include pain or swelling in the abdomen."], Z) == ["endometrial"]
+
+
+def test_inflections_typos_and_acronyms_cover_the_subject():
+    assert missing_subject("Can I take amoxicilin for a cold?", ["Amoxicillin is an antibiotic."], Z) == []
+    assert missing_subject("How to diagnose angina?", ["Angina is chest pain. Diagnosis uses an ECG."], Z) == []
+    assert missing_subject("How to diagnose angina?", ["Angina is chest pain."], Z) == ["diagnose"]
+    assert missing_subject("How long after our NDA ends?", ["This Mutual Non-Disclosure Agreement is made"], Z) == []
+    assert missing_subject("How long after our NDA ends?", ["This Agreement is made"], Z) == ["nda"]
+    assert missing_subject("What does the FDA say?", ["The Food and Drug Administration says so."], Z) == []
+
+
+def test_most_of_a_long_subject_must_be_there():
+    question = "What are the treatments for idiopathic pulmonary fibrosis?"
+    assert off_subject(question, ["People with pulmonary fibrosis may need oxygen therapy."], Z) == []
+    assert off_subject(question, ["Asthma is treated with inhaled corticosteroids."], Z) == [
+        "idiopathic", "pulmonary", "fibrosis"]
+
+
+def test_the_checker_removes_a_true_sentence_about_another_subject(embedder):
+    hits = [Hit(Chunk("r#0", "r", "Hemorrhoids are often treated with fiber and warm baths.", 0, 60,
+                      title="Hemorrhoids"), 0.9, 0.6),
+            Hit(Chunk("h#0", "h", "Hemophilia is treated by replacing the missing clotting factor.", 0, 60,
+                      title="Hemophilia"), 0.8, 0.5)]
+    question = "What are the treatments for hemorrhoids?"
+    raw = ("Hemorrhoids are often treated with fiber and warm baths [1]. "
+           "Hemophilia is treated by replacing the missing clotting factor [2].")
+    result = AnswerChecker(SupportScorer(embedder), ReliabilityConfig()).check(question, raw, hits)
+    assert [s.verdict for s in result.sentences] == ["supported", VERDICT_REMOVED]
+    assert result.sentences[1].note == "removed: its source does not mention “hemorrhoids”"
+    assert "Hemophilia" not in result.text
+    # Off, the hemophilia sentence is shown: true to its passage, it is what the check exists for
+    off = AnswerChecker(SupportScorer(embedder), ReliabilityConfig(subject_max_zipf=0.0)).check(question, raw, hits)
+    assert "Hemophilia" in off.text
+
+
+def test_the_pipeline_abstains_naming_the_missing_subject(assistant):
+    answer = assistant.ask("What is the main daily controller medicine for bronchiectasis?")
+    assert answer.abstained
+    assert answer.abstain_reason == ABSTAIN_OFF_SUBJECT, answer.abstain_reason
+    assert "“bronchiectasis”" in answer.text and answer.closest  # what was searched is still offered
+    assert VERDICT_REMOVED not in {s.verdict for s in answer.sentences}

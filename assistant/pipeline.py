@@ -26,6 +26,7 @@ from assistant.core.types import (
     SearchFilter,
 )
 from assistant.generation.factory import make_generator
+from assistant.generation.focus import focus
 from assistant.ingest.kb import KnowledgeBase
 from assistant.reliability import AnswerChecker
 from assistant.reliability.audit import DEFAULT_NAME, AuditLog
@@ -249,6 +250,8 @@ class Assistant:
     def _generate(self, question: str, hits: list[Hit], adapter: str | None,
                   on_event: Listener | None = None) -> tuple[str | None, str]:
         chosen = self.generator.resolve_adapter(adapter, hits)  # validates the request even with one model
+        if self.settings.generator.focus:
+            hits = focus(question, hits, self.kb.embedder.encode)
         name = None if chosen == BASE else chosen
         # a generator with one model takes generate(question, hits), as the Generator contract says
         kwargs = {"adapter": chosen} if self.adapter_choices() else {}

@@ -19,10 +19,11 @@ and the 500 PubMedQA dev abstracts. Questions come only from the half the ground
 - generator citation recall / precision (the generator's own `[n]`, before any repair), the share of
   shown sentences that are the generator's own and verified, p50 latency.
 
-    .venv/bin/python bench/answers.py [--limit 30] [--config NAME=ADAPTER[:plain][:anysubject] ...] [--json F]
+    .venv/bin/python bench/answers.py [--limit 30] [--config NAME=ADAPTER[:MODE ...] ...] [--json F]
 
-Without --config: `baseline=base:plain:anysubject` (the plain model, unconstrained decoding, no subject
-check: the pipeline before the grounded adapter) against `default=default` (the shipped configuration).
+Without --config: `baseline=base:plain:anysubject:nofocus:refusals` (the plain model, unconstrained
+decoding, no subject check, passages as stored: the pipeline before the grounded adapter) against
+`default=default` (the shipped configuration). MODES: plain, anysubject, nofocus, refusals, norefusals.
 """
 
 from __future__ import annotations
@@ -208,25 +209,33 @@ def _legal(document):
     return document if isinstance(document, Exception) else replace(document, domain="legal")
 
 
-def parse_configs(specs: list[str], settings: Settings) -> dict[str, object]:
-    """NAME=ADAPTER[:plain][:anysubject] → (generator config, settings). ADAPTER: `base` (the plain model),
-    `default` (the shipped setting: the grounded adapter), a directory or a registered name; `:plain`
-    turns the citation constraint off (the decoding of the baseline), `:anysubject` the question-subject
-    check (reliability/coverage.py)."""
+# A configuration's modes: (settings section, field, value) each sets.
+MODES = {
+    "plain": ("generator", "constrain_citations", False),  # unconstrained decoding (the baseline's)
+    "anysubject": ("reliability", "subject_max_zipf", 0.0),  # no question-subject check
+    "nofocus": ("generator", "focus", False),  # passages in stored order, not led by the closest sentence
+    "refusals": ("generator", "refusals", True),
+    "norefusals": ("generator", "refusals", False),
+}
+
+
+def parse_configs(specs: list[str], settings: Settings) -> dict[str, tuple]:
+    """NAME=ADAPTER[:MODE ...] → (generator config, settings). ADAPTER: `base` (the plain model), `default`
+    (the shipped setting: the grounded adapter), a directory or a registered name; MODES above."""
     configs = {}
-    for spec in specs or ["baseline=base:plain:anysubject", "default=default"]:
+    for spec in specs or ["baseline=base:plain:anysubject:nofocus:refusals", "default=default"]:
         name, _, rest = spec.partition("=")
         adapter, *modes = rest.split(":")
-        unknown = set(modes) - {"plain", "anysubject"}
+        unknown = set(modes) - set(MODES)
         if unknown:
-            raise SystemExit(f"--config {spec}: expected modes plain / anysubject after the adapter, found {sorted(unknown)}")
-        config = settings.generator if adapter == "default" else replace(settings.generator, adapter=adapter)
-        if "plain" in modes:
-            config = replace(config, constrain_citations=False)
-        reliability = settings.reliability
-        if "anysubject" in modes:
-            reliability = replace(reliability, subject_max_zipf=0.0)
-        configs[name] = (config, replace(settings, reliability=reliability))
+            raise SystemExit(f"--config {spec}: expected modes among {sorted(MODES)} after the adapter, "
+                             f"found {sorted(unknown)}")
+        sections = {"generator": settings.generator if adapter == "default"
+                    else replace(settings.generator, adapter=adapter), "reliability": settings.reliability}
+        for mode in modes:
+            section, key, value = MODES[mode]
+            sections[section] = replace(sections[section], **{key: value})
+        configs[name] = (sections["generator"], replace(settings, **sections))
     return configs
 
 
@@ -307,7 +316,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=30, help="questions per set (CUAD: per headline category)")
     parser.add_argument("--config", action="append", default=[],
-                        help="NAME=ADAPTER[:plain][:anysubject] (ADAPTER: base, default, a directory or a name)")
+                        help="NAME=ADAPTER[:MODE ...] (ADAPTER: base, default, a directory or a name; "
+                             f"MODE: {', '.join(MODES)})")
     parser.add_argument("--sets", default="cuad,medquad,pubmedqa", help="which sets to ask")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="write the per-question records and the table here")

@@ -17,6 +17,10 @@ from assistant.retrieval.clause_topics import clause_topic
     ("Can either party terminate without cause?", "Termination For Convenience"),
     ("Can I assign the contract to my subsidiary?", "Anti-Assignment"),
     ("Is liability capped?", "Cap On Liability"),
+    ("How much paid vacation comes with the offer?", "Leave and Benefits"),  # not Payment, for "paid"
+    ("How quickly must the processor tell us about a personal data breach?", "Security Incidents"),
+    ("How many people are allowed to use the software?", "License Grant"),
+    ("Can a party terminate for material breach?", None),  # a breach of contract, not of data
     ("Who are the parties to this agreement?", None),  # the opening passage answers that (opening_weight)
     ("What are the side effects of metformin?", None),
 ])

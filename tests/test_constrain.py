@@ -95,3 +95,16 @@ def test_a_marker_cannot_open_a_sentence(tok):
     c = CitationConstraint(tok, passages=4, eos_ids=(tok.eos_token_id,))
     assert chosen(tok, c, "Metformin is first [1]. ", "[") != "["
     assert chosen(tok, c, "Metformin is first [1].", " [") != " ["
+
+
+def test_without_refusals_the_not_found_sentence_cannot_be_started(tok):
+    strict = CitationConstraint(tok, passages=2, eos_ids=(tok.eos_token_id,), refusals=False)
+    lenient = CitationConstraint(tok, passages=2, eos_ids=(tok.eos_token_id,))
+    assert chosen(tok, lenient, "The", " sources") == " sources"  # the default: the model may refuse
+    assert chosen(tok, strict, "The", " sources") != " sources"
+    # Nor by another way in ("The resources do not …"), while a real "does not" stays possible
+    assert chosen(tok, strict, "The resources do", " not") != " not"
+    assert chosen(tok, strict, "Amoxicillin does not", " work") == " work"
+    assert chosen(tok, strict, "The", " deposit") == " deposit"
+    # Only the opening sentence: once a cited sentence is written, later text is the checker's to judge
+    assert chosen(tok, strict, "The deposit is $2,775 [1]. The", " sources") == " sources"

@@ -27,9 +27,10 @@ EXPECTED = {
 
 
 @pytest.mark.slow
-# With the cheap-signal verifier three demo answers come out backed and wrong: q2 "180/120 mmHg." (the
-# crisis threshold), q4 the common side effects for a question about the rare dangerous one, q7 the
-# NDA's preamble. Strict: once the trained entailment model catches them, this mark must go.
+# Backed and wrong today: quotes the answer checker swapped in for a refused draft, true to their passage
+# but not the answer (q2 the 140/90 threshold "other guidelines" use, q9 the NDA's preamble for a DPA
+# question, q11 the offer's position for a vacation question). The question-subject check took out the
+# 180/120 crisis threshold q2 used to show. Strict: once they are caught, this mark must go.
 @pytest.mark.xfail(strict=True, reason="needs the trained entailment cross-encoder (issue 17)")
 def test_no_demo_answer_is_backed_unless_it_is_right(assistant, demo_questions):
     answered, wrong = 0, []

@@ -200,6 +200,13 @@ class GeneratorConfig:
     # Every answer sentence ends with a valid [n] and at most three sentences are written: the decoder
     # masks the scores where the format requires (generation/constrain.py); local backends only.
     constrain_citations: bool = True
+    # With constrain_citations: may the draft open with the not-found sentence? False masks that opening
+    # and the model answers from the passages retrieval let through; the verifier and the subject check
+    # (not the 135M model's guess) decide whether it is shown or the assistant abstains.
+    refusals: bool = True
+    # Each passage in the prompt led by its sentence closest to the question (generation/focus.py): the
+    # small model copies from a passage's start. The checker still reads the passages as stored.
+    focus: bool = True
     repetition_penalty: float = 1.05
     max_source_chars: int = 600  # per passage in the prompt; the 135M model loses the thread on long prompts
     threads: int = 0  # torch threads; 0 = all cores

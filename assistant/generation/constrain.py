@@ -26,17 +26,32 @@ _REFUSAL = re.compile(r"\b(?:sources?|context|documents?) (?:do|does) not\b|\bno
                       r"(?:sources|context|documents)\b", re.I)
 
 
+# How the not-found sentence and its variants open: an answer never starts with the sources as its subject.
+_REFUSAL_START = re.compile(r"(?:the |these |my )?(?:provided |given |above )?(?:sources?|context|documents?|passages?)\b|"
+                            r"(?:the )?(?:information|text)(?: provided| given)? (?:do|does|is)(?:n['’]t| not)?\b|"
+                            r"(?:not|no) (?:found|mentioned|information|answer)\b|i (?:do not|don't|cannot|can't)\b", re.I)
+# ... and, anywhere in the first sentence, the words that make it one ("The results of the sources do not
+# answer", "The resources do not"): the model finds another way in when only the opening is masked.
+_REFUSAL_ANY = re.compile(r"\b(?:sources?|resources|context|documents?|passages?)\b[^.]{0,30}?\b(?:do|does|did|is|are)"
+                          r"(?: not|n['’]t)\b|\b(?:do|does|did) not (?:answer|mention|say|provide|contain|include|specify|"
+                          r"state|address)\b|\bnot (?:in|found in|mentioned in|stated in|provided in|given in) the "
+                          r"(?:sources?|context|documents?|passages?|text)\b", re.I)
+MAX_REFUSAL_MASKS = 8
+
+
 class CitationConstraint:
     """Per request (`passages` = the number of numbered sources in the prompt); cheap: the vocabulary
     is classified once per tokenizer and cached on it."""
 
-    def __init__(self, tokenizer, passages: int, eos_ids: tuple[int, ...], max_sentences: int = MAX_SENTENCES) -> None:
+    def __init__(self, tokenizer, passages: int, eos_ids: tuple[int, ...], max_sentences: int = MAX_SENTENCES,
+                 refusals: bool = True) -> None:
         if passages < 1:
             raise ValueError(f"CitationConstraint: expected at least one passage, found {passages}")
         self.tokenizer = tokenizer
         self.passages = passages
         self.eos = tuple(eos_ids)
         self.max_sentences = max_sentences
+        self.refusals = refusals
         self.vocab = vocabulary(tokenizer)
 
     def apply(self, row: torch.Tensor, answer_ids: list[int]) -> torch.Tensor:
@@ -49,6 +64,8 @@ class CitationConstraint:
         done, current = _sentences(text)
         if done >= self.max_sentences and not current.strip():
             return self._only(row, list(self.eos))
+        if not self.refusals and done == 0:
+            row = self._no_refusal(row, text)
         choice = int(row.argmax(-1))
         if _after_number_end(text, current, choice, self.vocab):
             # "… is 9.4." and no digit follows: that full stop ended an uncited sentence. The marker goes
@@ -69,6 +86,21 @@ class CitationConstraint:
         out = row.clone()
         out[:, self.vocab.end_index] = float("-inf")
         out[:, list(self.eos)] = float("-inf")
+        return out
+
+    def _no_refusal(self, row: torch.Tensor, text: str) -> torch.Tensor:
+        """The answer may not open with a refusal ("The sources do not answer …"): the choices that would
+        start one are masked, best first, until the model picks a word that does not. The passages are
+        near the question (retrieval's gate let them through) and what the model writes instead is still
+        verified sentence by sentence, so a wrong answer is removed, not shown."""
+        out = row
+        for _ in range(MAX_REFUSAL_MASKS):
+            choice = int(out.argmax(-1))
+            candidate = (text + self.vocab.text(choice)).lstrip()
+            if not (_REFUSAL_START.match(candidate) or _REFUSAL_ANY.search(candidate)):
+                break
+            out = out.clone() if out is row else out
+            out[:, choice] = float("-inf")
         return out
 
     def _open(self, text: str) -> list[int]:

@@ -198,7 +198,7 @@ class TransformersGenerator(Generator):
         from assistant.generation.constrain import CitationConstraint
 
         eos = (self._tokenizer.eos_token_id,) if self._tokenizer.eos_token_id is not None else ()
-        return CitationConstraint(self._tokenizer, passages, eos)
+        return CitationConstraint(self._tokenizer, passages, eos, refusals=self.config.refusals)
 
     def _fast_ids(self, inputs, prefix, max_new_tokens: int | None = None, constraint=None) -> Iterator[int]:
         yield from self._decoder.generate_ids(inputs["input_ids"], max_new_tokens=self._limit(max_new_tokens),

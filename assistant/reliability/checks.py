@@ -136,8 +136,7 @@ class AnswerChecker:
         passage about hemophilia, it does not answer a question about hemorrhoids."""
         if c[3] not in BACKED_VERDICTS:
             return c
-        texts = [t for i, backing in zip(c[1], c[5])
-                 for t in topic_texts(hits[i], backing, openings.get(hits[i].chunk.doc_id, ""))]
+        texts = [t for i, backing in zip(c[1], c[5]) for t in topic_texts(hits[i], backing, openings)]
         missing = off_subject(question, texts, self.config.subject_max_zipf, claim=c[0])
         if not missing:
             return c
@@ -169,8 +168,7 @@ class AnswerChecker:
         zipf = self.config.subject_max_zipf
         candidates = [(i, s) for i, h in enumerate(hits) for s in split_sentences(h.chunk.text)
                       if not s.lstrip().startswith(("#", "*")) and len(content_words(s)) >= 4
-                      and not off_subject(question, topic_texts(h, s, (openings or {}).get(h.chunk.doc_id, "")),
-                                          zipf, claim=s)]
+                      and not off_subject(question, topic_texts(h, s, openings), zipf, claim=s)]
         if not candidates:
             return None
         vecs = self.scorer.embedder.encode([question] + [s for _, s in candidates])

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from assistant.core.text import CITATION, STOPWORDS, stem
 from assistant.core.types import Hit
@@ -132,12 +132,16 @@ def hit_texts(hits: Sequence[Hit]) -> list[str]:
     return [t for h in hits for t in (h.chunk.text, h.chunk.title) if t]
 
 
-def topic_texts(hit: Hit, evidence: str = "", opening: str = "") -> list[str]:
-    """What a passage is about, for one sentence drawn from it: its document's title and opening, its
-    section heading, its own opening and the passage sentence that backs the sentence. Not the whole
-    passage: a list of pituitary disorders that names acromegaly in passing does not make its sentence
-    about Cushing's syndrome an answer about acromegaly."""
+def topic_texts(hit: Hit, evidence: str = "", openings: Mapping[str, str] | None = None) -> list[str]:
+    """What a passage's document is about, for one sentence drawn from the passage: the document's
+    title and opening (`openings`: document id → its first passage), the section heading, the passage's
+    own opening and the passage sentence that backs the sentence. Not the rest of the passage, nor the
+    document's other passages: a list of pituitary disorders that names acromegaly in passing does not
+    make its sentence about Cushing's syndrome an answer about acromegaly, and the "American guideline"
+    named in a hypertension leaflet's Definitions does not make its "When to Seek Care" crisis threshold
+    the guideline's definition of high blood pressure."""
     chunk = hit.chunk
+    opening = (openings or {}).get(chunk.doc_id, "")
     return [t for t in (chunk.title, opening[:OPENING_CHARS], chunk.locator.section or "",
                         chunk.text[:OPENING_CHARS], evidence) if t]
 

@@ -94,6 +94,25 @@ TOPICS: tuple[ClauseTopic, ...] = (
     ClauseTopic("Warranty Duration",
                 _q(r"\bwarrant\w*"),
                 ("warranty", "warranties", "representations and warranties", "limited warranty"), ()),
+    # Not CUAD categories: what employees, clinics and tenants ask of offer letters, DPAs and licences.
+    ClauseTopic("Leave and Benefits",
+                _q(r"\bvacation|\bpaid time off\b|\bPTO\b|\bholidays?\b|\b(?:annual|sick|parental|maternity|"
+                   r"paternity) leave\b|\bbenefits?\b"),
+                ("benefits", "paid time off", "vacation", "leave", "time off", "holidays", "employee benefits"),
+                ("paid time off", "days of vacation", "vacation days")),
+    ClauseTopic("Security Incidents",
+                _q(r"\b(?:data|security|personal data|privacy) breach\w*|\bbreach\w*\b[^?]{0,30}\b(?:data|security)\b"
+                   r"|\bsecurity incidents?\b|\bdata leak\w*|\bhack\w*"),
+                ("security incidents", "security incident", "data breach", "personal data breach", "breach notification",
+                 "incident notification", "notification of breach"),
+                ("security incident", "personal data breach", "after becoming aware")),
+    ClauseTopic("License Grant",
+                _q(r"\bhow many (?:people|persons|users|employees|staff|seats|installations|copies|devices)\b"
+                   r"|\bnamed users?\b|\b(?:users?|seats|people) (?:are |is )?(?:allowed|permitted)\b|\bwho (?:may|can) use\b"
+                   r"|\blicen[cs]e grant|\bgrant of (?:the )?licen[cs]e"),
+                ("license grant", "licence grant", "grant of license", "grant of licence", "license", "licence",
+                 "scope of license", "authorized users", "permitted users"),
+                ("named users", "hereby grants", "grants the licensee", "grants to licensee")),
     ClauseTopic("Payment",
                 _q(r"\bpa(?:y|id|ys|yment|yments)\b|\bfees?\b|\bprice\b|\broyalt\w*|\bcompensat\w*|\binvoice"),
                 ("payment", "payments", "fees", "compensation", "royalties", "royalty", "payment terms", "price",

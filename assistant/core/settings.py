@@ -273,6 +273,10 @@ class ReliabilityConfig:
     # sentence goes ("hemorrhoids" answered from a hemophilia passage); in no passage → abstain before
     # drafting. 0 turns it off. Fitted on held-out MedQuAD / CUAD questions: `bench/answers.py`.
     subject_max_zipf: float = 4.0
+    # A question asking for a contract clause (retrieval/clause_topics.py) is answered from that clause when
+    # a retrieved passage is it: a sentence from another clause (severability for "which law governs?")
+    # is removed, and the quote fallback skips it.
+    clause_topics: bool = True
     # Self-consistency (off by default: N more generations): N sampled answers must say what each shown
     # sentence says; their agreement scales the confidence and is reported in Answer.checks.
     self_consistency: int = 0

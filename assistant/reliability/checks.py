@@ -31,7 +31,7 @@ from assistant.core.types import (
     SentenceCheck,
 )
 from assistant.reliability.citations import citation_scores
-from assistant.reliability.coverage import off_subject, quoted, topic_texts
+from assistant.reliability.coverage import off_clause, off_subject, quoted, topic_texts
 
 NOT_FOUND = "Not found in the knowledge base."
 # Said instead of NOT_FOUND only when the KB holds no document at all (whoever asks): a new user's typo'd
@@ -138,9 +138,12 @@ class AnswerChecker:
             return c
         texts = [t for i, backing in zip(c[1], c[5]) for t in topic_texts(hits[i], backing, openings)]
         missing = off_subject(question, texts, self.config.subject_max_zipf, claim=c[0])
-        if not missing:
-            return c
-        return c[0], (), c[2], VERDICT_REMOVED, f"removed: its source does not mention {quoted(missing)}", ()
+        if missing:
+            return c[0], (), c[2], VERDICT_REMOVED, f"removed: its source does not mention {quoted(missing)}", ()
+        clause = off_clause(question, [hits[i] for i in c[1]], c[0], hits) if self.config.clause_topics else ""
+        if clause:
+            return c[0], (), c[2], VERDICT_REMOVED, f"removed: not from the {clause} clause the question asks about", ()
+        return c
 
     def _replacement(self, claim: str, scores: list[float], evidence: list[str], question: str,
                      passages: Sequence[str]) -> tuple | None:
@@ -168,7 +171,8 @@ class AnswerChecker:
         zipf = self.config.subject_max_zipf
         candidates = [(i, s) for i, h in enumerate(hits) for s in split_sentences(h.chunk.text)
                       if not s.lstrip().startswith(("#", "*")) and len(content_words(s)) >= 4
-                      and not off_subject(question, topic_texts(h, s, openings), zipf, claim=s)]
+                      and not off_subject(question, topic_texts(h, s, openings), zipf, claim=s)
+                      and not (self.config.clause_topics and off_clause(question, [h], s, hits))]
         if not candidates:
             return None
         vecs = self.scorer.embedder.encode([question] + [s for _, s in candidates])

@@ -163,3 +163,18 @@ def off_subject(question: str, texts: Iterable[str], max_zipf: float, claim: str
 
 def quoted(terms: Sequence[str]) -> str:
     return ", ".join(f"“{t}”" for t in terms)
+
+
+def off_clause(question: str, cited: Sequence[Hit], sentence: str, retrieved: Sequence[Hit]) -> str:
+    """The contract clause a question asks for ("Governing Law") when some retrieved passage is that
+    clause but the sentence's cited passages are not and the sentence does not word it either; "" when
+    the sentence is on the clause, the question names none, or no passage is that clause. The verifier
+    passes "the remaining provisions shall remain in full force" as true to its severability clause; it
+    is not the answer to "what law governs this agreement?" when the governing-law clause is right there."""
+    topic = clause_topic(question)
+    if topic is None or not any(topic.matches(h.chunk) for h in retrieved):
+        return ""
+    low = " ".join(sentence.lower().split())
+    if any(topic.matches(h.chunk) for h in cited) or topic.question.search(sentence) or any(p in low for p in topic.phrases):
+        return ""
+    return topic.name

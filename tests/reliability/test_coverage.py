@@ -1,9 +1,9 @@
 """The question's subject must be in the sources (reliability/coverage.py), with the real wordfreq lists."""
 
 from assistant.core.settings import ReliabilityConfig
-from assistant.core.types import ABSTAIN_OFF_SUBJECT, VERDICT_REMOVED, Chunk, Hit
+from assistant.core.types import ABSTAIN_OFF_SUBJECT, VERDICT_REMOVED, Chunk, Hit, Locator
 from assistant.reliability import AnswerChecker, SupportScorer
-from assistant.reliability.coverage import missing_subject, off_subject, subject_terms
+from assistant.reliability.coverage import missing_subject, off_clause, off_subject, subject_terms
 
 Z = ReliabilityConfig().subject_max_zipf
 
@@ -67,3 +67,22 @@ def test_the_pipeline_abstains_naming_the_missing_subject(assistant):
     assert answer.abstain_reason == ABSTAIN_OFF_SUBJECT, answer.abstain_reason
     assert "“bronchiectasis”" in answer.text and answer.closest  # what was searched is still offered
     assert VERDICT_REMOVED not in {s.verdict for s in answer.sentences}
+
+
+def _clause(text: str, section: str | None = None, cid: str = "c") -> Hit:
+    return Hit(Chunk(cid, "contract", text, 0, len(text), Locator(section=section)), 1.0, 0.5)
+
+
+def test_a_clause_question_is_answered_from_that_clause_when_it_was_retrieved():
+    law = _clause("This Agreement shall be governed by the laws of the State of Delaware.", "Governing Law", "law")
+    severability = _clause("If any provision is found void, the remaining provisions remain in full force.",
+                           "Severability", "sev")
+    question = "What law governs this agreement?"
+    retrieved = [severability, law]
+    wrong = "The remaining provisions of the Agreement shall remain in full force and effect."
+    assert off_clause(question, [severability], wrong, retrieved) == "Governing Law"
+    assert off_clause(question, [law], "Delaware law governs it.", retrieved) == ""
+    # The sentence's own wording counts, and without the clause among the passages nothing is preferred
+    assert off_clause(question, [severability], "It is governed by the laws of Delaware.", retrieved) == ""
+    assert off_clause(question, [severability], wrong, [severability]) == ""
+    assert off_clause("What are the side effects of metformin?", [severability], wrong, retrieved) == ""

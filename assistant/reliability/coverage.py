@@ -1,18 +1,21 @@
-"""Is the question's subject in the sources at all? A small generator handed four passages about
-hemophilia and asked about hemorrhoids writes a true sentence about hemophilia; the verifier, which asks
-"does the passage say this?", passes it, and the user reads a treatment for the wrong disease. The
-retrieval gate (a dense-cosine floor) cannot tell either: in a medical KB every medical question is
-close to some passage.
+"""Is the question's subject in the sources at all, and is the answer drawn from the clause it asks for?
 
-The question's *subject terms* are its uncommon words: those rarer in general English than
-`max_zipf` on the Zipf scale of wordfreq (its frequency lists are built from Wikipedia, subtitles,
-news, books, web text and Reddit; "hemorrhoids" 2.6, "endometrial" 2.6, "amoxicillin" 2.3 against
-"treatments" 4.1, "symptoms" 4.5, "law" 5.5). Frame words and chit-chat ("please", "worried", "what are
-the symptoms of") are common, so they never count. A subject term is covered when some word of the
-passages (text, title) shares its stem or a long common prefix, so "diagnose" is covered by
-"diagnosis", "expiration" by "expires" and a typo'd "amoxicilin" by "amoxicillin"; "hemorrhoids" is not
-covered by "hemophilia". A question with an uncovered subject term is answered with the abstention
-naming the missing words, before any draft is written."""
+A small generator handed four passages about hemophilia and asked about hemorrhoids writes a true
+sentence about hemophilia; the verifier, which asks "does the passage say this?", passes it, and the user
+reads a treatment for the wrong disease. The retrieval gate (a dense-cosine floor) cannot tell either: in
+a medical KB every medical question is close to some passage.
+
+The question's *subject terms* are its uncommon words: those rarer in general English than `max_zipf`
+on the Zipf scale of wordfreq (its frequency lists are built from Wikipedia, film subtitles, news,
+Google Books, web text, Twitter and Reddit; "hemorrhoids" 2.6, "endometrial" 2.6, "amoxicillin" 2.3
+against "treatments" 4.1, "symptoms" 4.5, "law" 5.5). Frame words and chit-chat ("please", "worried",
+"what are the symptoms of") are common, so they never count. A term is covered when a word of the texts
+shares its stem or a long common prefix ("diagnose" by "diagnosis", a typo'd "amoxicilin" by
+"amoxicillin", never "hemorrhoids" by "hemophilia") or a capitalised run spells it ("NDA"). Texts that
+miss more than half the terms are off subject (`off_subject`): the pipeline abstains before drafting
+when the context is, and the answer checker removes a sentence whose passage is (`topic_texts`: what the
+passage is about, not everything it mentions). `off_clause` does the same for contract questions whose
+clause (retrieval/clause_topics.py) was retrieved."""
 
 from __future__ import annotations
 

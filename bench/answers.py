@@ -10,7 +10,8 @@ and the 500 PubMedQA dev abstracts. Questions come only from the half the ground
 - cuad: governing law and renewal-notice questions about one contract (searched within it, as a user
   who picked the document does); correct and cited = the gold answer's key words are in the answer and
   it cites that contract. Expiration / renewal term / parties are reported beside them.
-- medquad: the question's own answer document cited; key-term recall = share of the gold answer's
+- medquad: the question's own answer document cited (and, beside it, any document answering the same
+  question: MedQuAD repeats questions across collections); key-term recall = share of the gold answer's
   opening content words the answer contains.
 - pubmedqa: the generator's yes / no / maybe decision (the first such word of its draft: the checker
   shows the sentence, never the decision, which no verifier judges).
@@ -107,7 +108,7 @@ def medquad_items(data: Path, limit: int, rng: random.Random) -> tuple[list[dict
     candidates = [p for p in mine if p["file"] in held and len(content_words(p["answer"])) >= 8]
     rng.shuffle(candidates)
     items = [{"set": "medquad", "question": p["question"], "gold": p["answer"], "doc": p["doc"],
-              "answerable": True} for p in candidates[:limit]]
+              "same": _same_question(p, mine), "answerable": True} for p in candidates[:limit]]
     absent = []
     for p in candidates[limit:2 * limit]:
         # Every document on the question's topic is hidden, not only its own file: "What is breast cancer?"
@@ -117,6 +118,14 @@ def medquad_items(data: Path, limit: int, rng: random.Random) -> tuple[list[dict
         absent.append({"set": "unanswerable", "question": p["question"], "gold": "", "doc": p["doc"],
                        "answerable": False, "allow": others})
     return items + absent, mine
+
+
+def _same_question(pair: dict, pairs: list[dict]) -> tuple[str, ...]:
+    """The documents answering the same question: MedQuAD repeats a question across collections ("What
+    causes Gout?" in SeniorHealth and NIAMS), each answer as good as the one the question came from."""
+    key = " ".join(pair["question"].lower().split())
+    return tuple(q["doc"] for q in pairs if q["doc"] == pair["doc"] or " ".join(q["question"].lower().split()) == key
+                 or (_topic(q) == _topic(pair) and q["qtype"] and q["qtype"] == pair["qtype"]))
 
 
 def _topic(pair: dict) -> str:
@@ -183,6 +192,7 @@ def score(item: dict, answer, draft: str) -> dict:
                                         and gold_found(text, item["gold"], item["category"]))
     elif item["set"] == "medquad":
         record["gold_cited"] = float(item["doc"] in cited_docs)
+        record["same_answer_cited"] = float(bool(cited_docs & set(item["same"])))
         terms = key_terms(item["gold"])
         have = set(content_words(text))
         record["key_recall"] = 0.0 if answer.abstained else sum(t in have for t in terms) / max(1, len(terms))
@@ -275,6 +285,7 @@ ROWS = [
      lambda r: r["set"] == "cuad" and r["category"] in HEADLINE),
     *[(f"  CUAD {c}", "correct_cited", (lambda c: lambda r: r["category"] == c)(c)) for c in CUAD_QUESTIONS],
     ("MedQuAD gold answer document cited", "gold_cited", lambda r: r["set"] == "medquad"),
+    ("  or a document answering the same question", "same_answer_cited", lambda r: r["set"] == "medquad"),
     ("MedQuAD key-term recall", "key_recall", lambda r: r["set"] == "medquad"),
     ("PubMedQA: the generator's decision (not shown)", "decision_correct", lambda r: r["set"] == "pubmedqa"),
     ("unanswerable: abstained", "abstained", lambda r: not r["answerable"]),

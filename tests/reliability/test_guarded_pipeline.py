@@ -166,10 +166,10 @@ def test_unverified_answer_is_escalated_to_the_larger_model_and_checked(demo_kb_
     kb = _escalating(demo_kb_path, embedder, tmp_path, url, model)
     # The local "model" writes nonsense, which verification rejects; the served bundled model's answer
     # to this question verifies (the 135M model is the "larger" one here: the path is what is tested).
-    question = "Above what reading is blood pressure considered high under the American guideline?"
+    question = "Is there a rare but dangerous side effect I should know about with metformin?"
     answer = Assistant(kb, generator=Canned("Turtles are reptiles [1].")).ask(question, user="doctor")
     assert answer.escalated and answer.model == model and not answer.abstained, answer
-    assert answer.citations and {c.chunk.doc_id for c in answer.citations} == {"health/hypertension.md"}
+    assert answer.citations and {c.chunk.doc_id for c in answer.citations} == {"health/metformin.md"}
     assert "turtle" not in answer.text.lower() and "escalate" in answer.timings
     assert all(s.verdict in ("supported", "repaired") for s in answer.sentences if s.citations)
     record = AuditLog(tmp_path / "audit.sqlite").read()[0]

@@ -30,7 +30,7 @@ _BOILERPLATE = ("Human Phenotype Ontology", "the table below")
 
 
 def medquad_pairs(data: Path) -> list[dict]:
-    """Every MedQuAD pair as {doc, file, collection, focus, question, answer} (MedQuADConnector's reading)."""
+    """Every MedQuAD pair as {doc, file, collection, focus, qtype, question, answer} (MedQuADConnector's reading)."""
     from assistant.connectors import MedQuADConnector
 
     out = []
@@ -40,7 +40,8 @@ def medquad_pairs(data: Path) -> list[dict]:
                 continue
             answer = document.text.split("\n\n", 1)[-1]
             out.append({"doc": document.id, "file": document.id.split("#")[0], "collection": folder.name,
-                        "focus": document.metadata.get("focus", ""), "question": document.title, "answer": answer})
+                        "focus": document.metadata.get("focus", ""), "qtype": document.metadata.get("qtype", ""),
+                        "question": document.title, "answer": answer})
     return out
 
 

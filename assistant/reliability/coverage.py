@@ -19,6 +19,7 @@ clause (retrieval/clause_topics.py) was retrieved."""
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 from typing import Iterable, Mapping, Sequence
@@ -58,8 +59,8 @@ def _words(text: str) -> list[str]:
 
 def subject_terms(question: str, max_zipf: float, language: str = "en") -> list[str]:
     """The question's words rarer than `max_zipf` in general `language` text, first occurrence order.
-    None for a question mostly not in `language` (every foreign word would look rare), and none from the
-    words that name a recognised contract clause ("renewing", "governs"): that clause is found by its
+    None for a question not in `language` (every foreign word would look rare), and none of the words
+    that name a recognised contract clause ("renewing", "governs"): that clause is found by its
     heading's synonyms (retrieval/clause_topics.py), and an "extended for successive one-year periods"
     clause answers a renewal question without the word."""
     zipf = _zipf()
@@ -107,8 +108,8 @@ def _covered(term: str, words: set[str], stems: set[str], initials: str) -> bool
         return True
     for word in words:
         shortest = min(len(term), len(word))
-        need = max(MIN_PREFIX, PREFIX_SHARE * shortest)
-        if shortest >= need and term[:int(need + 0.999)] == word[:int(need + 0.999)]:
+        need = math.ceil(max(MIN_PREFIX, PREFIX_SHARE * shortest))
+        if shortest >= need and term[:need] == word[:need]:
             return True
     return False
 

@@ -142,7 +142,7 @@ class AnswerChecker:
             return c[0], (), c[2], VERDICT_REMOVED, f"removed: its source does not mention {quoted(missing)}", ()
         clause = off_clause(question, [hits[i] for i in c[1]], c[0], hits) if self.config.clause_topics else ""
         if clause:
-            return c[0], (), c[2], VERDICT_REMOVED, f"removed: not from the {clause} clause the question asks about", ()
+            return c[0], (), c[2], VERDICT_REMOVED, f"removed: not from {clause}, which the question asks about", ()
         return c
 
     def _replacement(self, claim: str, scores: list[float], evidence: list[str], question: str,

@@ -27,6 +27,7 @@ from typing import Iterable, Mapping, Sequence
 from assistant.core.text import CITATION, STOPWORDS, stem
 from assistant.core.types import Hit
 from assistant.retrieval.clause_topics import clause_topic
+from assistant.retrieval.query import asks_about_document
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
 MIN_PREFIX = 5  # shortest shared prefix that counts as the same word ("diagnos", "expir")
@@ -170,15 +171,22 @@ def quoted(terms: Sequence[str]) -> str:
 
 
 def off_clause(question: str, cited: Sequence[Hit], sentence: str, retrieved: Sequence[Hit]) -> str:
-    """The contract clause a question asks for ("Governing Law") when some retrieved passage is that
-    clause but the sentence's cited passages are not and the sentence does not word it either; "" when
-    the sentence is on the clause, the question names none, or no passage is that clause. The verifier
-    passes "the remaining provisions shall remain in full force" as true to its severability clause; it
-    is not the answer to "what law governs this agreement?" when the governing-law clause is right there."""
+    """What a question asks to be answered from, when some retrieved passage is it but the sentence's
+    cited passages are not and the sentence does not word it either: "the Governing Law clause" for a
+    contract-clause question (retrieval/clause_topics.py), "the document's opening" for a question about
+    its parties, title or date (retrieval/query.asks_about_document: the preamble names them). "" when
+    the sentence is on it, the question names none, or no passage is it. The verifier passes "the
+    remaining provisions shall remain in full force" as true to its severability clause; it is not the
+    answer to "what law governs this agreement?" when the governing-law clause is right there, and "each
+    party shall act as an independent contractor" does not say who the parties are."""
+    if asks_about_document(question):
+        if any(h.chunk.start == 0 for h in retrieved) and not any(h.chunk.start == 0 for h in cited):
+            return "the document's opening (its title, parties and date)"
+        return ""
     topic = clause_topic(question)
     if topic is None or not any(topic.matches(h.chunk) for h in retrieved):
         return ""
     low = " ".join(sentence.lower().split())
     if any(topic.matches(h.chunk) for h in cited) or topic.question.search(sentence) or any(p in low for p in topic.phrases):
         return ""
-    return topic.name
+    return f"the {topic.name} clause"

@@ -80,9 +80,20 @@ def test_a_clause_question_is_answered_from_that_clause_when_it_was_retrieved():
     question = "What law governs this agreement?"
     retrieved = [severability, law]
     wrong = "The remaining provisions of the Agreement shall remain in full force and effect."
-    assert off_clause(question, [severability], wrong, retrieved) == "Governing Law"
+    assert off_clause(question, [severability], wrong, retrieved) == "the Governing Law clause"
     assert off_clause(question, [law], "Delaware law governs it.", retrieved) == ""
     # The sentence's own wording counts, and without the clause among the passages nothing is preferred
     assert off_clause(question, [severability], "It is governed by the laws of Delaware.", retrieved) == ""
     assert off_clause(question, [severability], wrong, [severability]) == ""
     assert off_clause("What are the side effects of metformin?", [severability], wrong, retrieved) == ""
+
+
+def test_a_question_about_the_parties_is_answered_from_the_documents_opening():
+    text = "This Agreement is made by and between Acme Corp. and Beta LLC."
+    preamble = Hit(Chunk("p", "contract", text, 0, len(text)), 1.0, 0.5)
+    clause_text = "Each party shall act as an independent contractor."
+    clause = Hit(Chunk("c", "contract", clause_text, 900, 950, Locator(section="Independent Contractors")), 0.9, 0.5)
+    question = "Who are the parties to this agreement?"
+    assert off_clause(question, [clause], clause_text, [clause, preamble]).startswith("the document's opening")
+    assert off_clause(question, [preamble], text, [clause, preamble]) == ""
+    assert off_clause(question, [clause], clause_text, [clause]) == ""  # no opening retrieved: nothing preferred

@@ -132,8 +132,10 @@ class AnswerChecker:
 
     def _on_subject(self, c: tuple, question: str, hits: Sequence[Hit], openings: Mapping[str, str]) -> tuple:
         """A backed sentence is removed when what its passages are about (title, heading, opening, the
-        backing sentence: coverage.topic_texts) misses most of the question's subject terms: true to a
-        passage about hemophilia, it does not answer a question about hemorrhoids."""
+        backing sentence: coverage.topic_texts) misses most of the question's subject terms (true to a
+        passage about hemophilia, it does not answer a question about hemorrhoids), or when it is not
+        from the clause or document opening the question asks for and that was retrieved
+        (coverage.off_clause)."""
         if c[3] not in BACKED_VERDICTS:
             return c
         texts = [t for i, backing in zip(c[1], c[5]) for t in topic_texts(hits[i], backing, openings)]

@@ -31,7 +31,7 @@ from assistant.core.types import (
     SentenceCheck,
 )
 from assistant.reliability.citations import citation_scores
-from assistant.reliability.coverage import off_clause, off_subject, quoted, topic_texts
+from assistant.reliability.coverage import off_clause, opening_retrieved, off_subject, quoted, topic_texts
 
 NOT_FOUND = "Not found in the knowledge base."
 # Said instead of NOT_FOUND only when the KB holds no document at all (whoever asks): a new user's typo'd
@@ -182,6 +182,12 @@ class AnswerChecker:
         # Prefer sentences from the passages retrieval ranked highest, not just any similar sentence.
         ranked = sims + 0.5 * np.array([hits[i].relevance for i, _ in candidates])
         floor = self.config.quote_min_similarity if min_similarity is None else min_similarity
+        if self.config.clause_topics and opening_retrieved(question, hits):
+            # Only the document opening's sentences are candidates (off_clause), and "This Agreement is made
+            # by and between Acme and Beta" sits at cosine 0.3-0.4 to "who are the parties?". Not for clause
+            # topics: there the lower floor let a clause's true non-answers through ("a Security Incident
+            # notice must describe …" for "how quickly must they tell us?").
+            floor = min(floor, OPENING_QUOTE_MIN_SIMILARITY)
         order = [k for k in np.argsort(-ranked)[:QUOTE_CANDIDATES] if sims[k] >= floor]
         if not order:
             return None
@@ -195,6 +201,7 @@ class AnswerChecker:
 
 
 QUOTE_CANDIDATES = 3  # source sentences the quote fallback verifies, closest to the question first
+OPENING_QUOTE_MIN_SIMILARITY = 0.25  # the quote's floor for parties / title / date questions, in the opening
 
 
 def _claims(raw: str, n_hits: int, question: str) -> list[tuple[str, tuple[int, ...]]]:

@@ -180,7 +180,7 @@ def off_clause(question: str, cited: Sequence[Hit], sentence: str, retrieved: Se
     answer to "what law governs this agreement?" when the governing-law clause is right there, and "each
     party shall act as an independent contractor" does not say who the parties are."""
     if asks_about_document(question):
-        if any(h.chunk.start == 0 for h in retrieved) and not any(h.chunk.start == 0 for h in cited):
+        if opening_retrieved(question, retrieved) and not any(h.chunk.start == 0 for h in cited):
             return "the document's opening (its title, parties and date)"
         return ""
     topic = clause_topic(question)
@@ -190,3 +190,9 @@ def off_clause(question: str, cited: Sequence[Hit], sentence: str, retrieved: Se
     if any(topic.matches(h.chunk) for h in cited) or topic.question.search(sentence) or any(p in low for p in topic.phrases):
         return ""
     return f"the {topic.name} clause"
+
+
+def opening_retrieved(question: str, retrieved: Sequence[Hit]) -> bool:
+    """Whether the question asks for a document's parties, title or date and a document's opening
+    passage is among the retrieved ones (so `off_clause` keeps only answers drawn from it)."""
+    return asks_about_document(question) and any(h.chunk.start == 0 for h in retrieved)

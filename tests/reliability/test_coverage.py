@@ -3,7 +3,7 @@
 from assistant.core.settings import ReliabilityConfig
 from assistant.core.types import ABSTAIN_OFF_SUBJECT, VERDICT_REMOVED, Chunk, Hit, Locator
 from assistant.reliability import AnswerChecker, SupportScorer
-from assistant.reliability.coverage import missing_subject, off_clause, off_subject, subject_terms
+from assistant.reliability.coverage import missing_subject, off_clause, off_subject, opening_retrieved, subject_terms
 
 Z = ReliabilityConfig().subject_max_zipf
 
@@ -97,3 +97,5 @@ def test_a_question_about_the_parties_is_answered_from_the_documents_opening():
     assert off_clause(question, [clause], clause_text, [clause, preamble]).startswith("the document's opening")
     assert off_clause(question, [preamble], text, [clause, preamble]) == ""
     assert off_clause(question, [clause], clause_text, [clause]) == ""  # no opening retrieved: nothing preferred
+    assert opening_retrieved(question, [clause, preamble]) and not opening_retrieved(question, [clause])
+    assert not opening_retrieved("What law governs this agreement?", [clause, preamble])

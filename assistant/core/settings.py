@@ -271,7 +271,8 @@ class ReliabilityConfig:
     # The question's subject must be in the sources (reliability/coverage.py): its words rarer than this
     # on wordfreq's Zipf scale of general English must appear in the passages a sentence cites, else the
     # sentence goes ("hemorrhoids" answered from a hemophilia passage); in no passage → abstain before
-    # drafting. 0 turns it off. Fitted on held-out MedQuAD / CUAD questions: `bench/answers.py`.
+    # drafting. 0 turns it off. Not fitted: 4 sits between question frame words ("treatments" 4.1,
+    # "symptoms" 4.5) and disease, drug and party names (mostly 2-3.5); measured by `bench/answers.py`.
     subject_max_zipf: float = 4.0
     # A question asking for a contract clause (retrieval/clause_topics.py) is answered from that clause when
     # a retrieved passage is it: a sentence from another clause (severability for "which law governs?")

@@ -340,15 +340,16 @@ def main() -> None:
     data = shared_data()
     settings = Settings()
     embedder = Embedder(settings.embedding)
-    rng = random.Random(args.seed)
+    # One random stream per set: `--sets medquad` asks the same MedQuAD questions as the full run.
+    rng = {name: random.Random(f"{args.seed}:{name}") for name in ("cuad", "medquad", "pubmedqa")}
     wanted = set(args.sets.split(","))
     items: list[dict] = []
     if "cuad" in wanted:
-        items += cuad_items(data, args.limit, rng)
+        items += cuad_items(data, args.limit, rng["cuad"])
     if "medquad" in wanted:
-        items += medquad_items(data, args.limit, rng)[0]
+        items += medquad_items(data, args.limit, rng["medquad"])[0]
     if "pubmedqa" in wanted:
-        items += pubmedqa_items(data, args.limit, rng)
+        items += pubmedqa_items(data, args.limit, rng["pubmedqa"])
     kbs = build_kbs(data, settings, embedder)
     configs = parse_configs(args.config, settings)
     started = time.perf_counter()

@@ -9,7 +9,6 @@ answer checker verifies against the passage as stored, not this reordering."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Callable, Sequence
 
@@ -17,8 +16,7 @@ import numpy as np
 
 from assistant.core.text import split_sentences
 from assistant.core.types import Hit
-
-_HEADING = re.compile(r"\A\s*(#{1,6}[^\n]*\n+)")
+from assistant.generation.prompting import LEADING_HEADING
 
 
 def focus(question: str, hits: Sequence[Hit], encode: Callable[[list[str]], np.ndarray]) -> list[Hit]:
@@ -27,8 +25,8 @@ def focus(question: str, hits: Sequence[Hit], encode: Callable[[list[str]], np.n
     bodies, parts = [], []
     for hit in hits:
         text = hit.chunk.text
-        m = _HEADING.match(text)
-        head, body = (m.group(1), text[m.end():]) if m else ("", text)
+        m = LEADING_HEADING.match(text)
+        head, body = (text[:m.end()].lstrip(), text[m.end():]) if m else ("", text)
         sentences = split_sentences(body)
         bodies.append((head, sentences))
         parts.extend(sentences if len(sentences) > 1 else [])

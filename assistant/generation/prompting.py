@@ -50,14 +50,15 @@ def source_block(hits: Sequence[Hit], max_chars: int) -> str:
     return "\n".join(lines)
 
 
-_LEADING_HEADING = re.compile(r"\A\s*#{1,6}\s+([^\n]+)\n+")
+# A passage opening with a markdown heading line ("## 4. Benefits"); focus.py keeps it in front too.
+LEADING_HEADING = re.compile(r"\A\s*#{1,6}\s+([^\n]+)\n+")
 
 
 def _without_repeated_heading(text: str, head: str) -> str:
     """The passage without its opening markdown heading when the passage's label already names it
     ("Type 2 Diabetes — Diagnosis: ## Diagnosis …" says "Diagnosis" twice, and a model copying from the
     passage's start would copy the heading marks into its answer)."""
-    m = _LEADING_HEADING.match(text)
+    m = LEADING_HEADING.match(text)
     if m and " ".join(m.group(1).split()).strip("# ").lower() in head.lower():
         return text[m.end():]
     return text

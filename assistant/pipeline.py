@@ -123,13 +123,15 @@ class Assistant:
         timings["retrieve"] = time.perf_counter() - started
         hits, quarantined = self._screen(retrieved)
         context = self.context(hits)
+        # Each context document's opening, read once: the subject check below and the answer checker use it.
+        openings = self._openings(context) if context else {}
         if not retrieved and self._kb_is_empty():
             answer = Answer(question, EMPTY_KB, [], [], True, 0.0, timings=timings, abstain_reason=ABSTAIN_EMPTY_KB)
         elif context is None:
             answer = (self._gated_quote(question, hits, timings, quarantined)
                       or Answer(question, NOT_FOUND, [], [], True, 0.0, closest=hits, timings=timings,
                                 quarantined=quarantined, abstain_reason=ABSTAIN_NO_PASSAGE))
-        elif missing := off_subject(question, hit_texts(context) + list(self._openings(context).values()),
+        elif missing := off_subject(question, hit_texts(context) + list(openings.values()),
                                     self.settings.reliability.subject_max_zipf):
             # The passages near the question do not name most of its subject: nothing to draft from.
             answer = Answer(question, f"{NOT_FOUND[:-1]}: no source mentions {quoted(missing)}.", [], [], True, 0.0,
@@ -142,7 +144,7 @@ class Assistant:
             if conflict is not None and conflict.asked:  # asked for the disputed value: no generator pick
                 answer = _disagreement(question, conflict, hits, timings, quarantined)
             else:
-                answer = self._answer(question, hits, adapter, timings, quarantined, on_event)
+                answer = self._answer(question, hits, openings, adapter, timings, quarantined, on_event)
                 if conflict is not None and not answer.abstained and takes_a_side(answer.sentences, conflict):
                     answer = _disagreement(question, conflict, hits, timings, quarantined)
         # After every stage that could put text in the answer, before masking (which changes the words).
@@ -214,8 +216,9 @@ class Assistant:
             return hits, []
         return screen_hits(hits, embedder=self.kb.embedder)
 
-    def _answer(self, question: str, hits: list[Hit], adapter: str | None, timings: dict[str, float],
-                quarantined: list[QuarantinedHit], on_event: Listener | None = None) -> Answer:
+    def _answer(self, question: str, hits: list[Hit], openings: dict[str, str], adapter: str | None,
+                timings: dict[str, float], quarantined: list[QuarantinedHit],
+                on_event: Listener | None = None) -> Answer:
         t = time.perf_counter()
         if on_event is not None:
             on_event(EVENT_GENERATING, "")
@@ -224,7 +227,6 @@ class Assistant:
         if on_event is not None:
             on_event(EVENT_CHECKING, "")
         t = time.perf_counter()
-        openings = self._openings(hits)
         result = self.checker.check(question, raw, hits, openings)
         timings["check"] = time.perf_counter() - t
         model, escalated = self.generator.display_name(), False

@@ -58,38 +58,44 @@ def _words(text: str) -> list[str]:
     return out
 
 
-def subject_terms(question: str, max_zipf: float, language: str = "en") -> list[str]:
-    """The question's words rarer than `max_zipf` in general `language` text, first occurrence order.
-    None for a question not in `language` (every foreign word would look rare), and none of the words
-    that name a recognised contract clause ("renewing", "governs"): that clause is found by its
-    heading's synonyms (retrieval/clause_topics.py), and an "extended for successive one-year periods"
-    clause answers a renewal question without the word."""
+def subject_terms(question: str, max_zipf: float) -> list[str]:
+    """The question's words rarer than `max_zipf` in general English, first occurrence order. None for a
+    question not in English (every foreign word would look rare), and none of the words that name a
+    recognised contract clause ("renewing", "governs"): that clause is found by its heading's synonyms
+    (retrieval/clause_topics.py), and an "extended for successive one-year periods" clause answers a
+    renewal question without the word."""
+    return list(_subject_terms(question, max_zipf))
+
+
+# Cached per question: the answer checker asks for every sentence and every quote candidate.
+@lru_cache(maxsize=256)
+def _subject_terms(question: str, max_zipf: float) -> tuple[str, ...]:
     zipf = _zipf()
     words = _words(question)
-    if not words or not _in_language(question, words, zipf, language):
-        return []
+    if not words or not _in_english(question, words, zipf):
+        return ()
     frame = clause_words(question)
     seen: list[str] = []
     for word in words:
-        if word not in STOPWORDS and word not in frame and word not in seen and zipf(word, language) < max_zipf:
+        if word not in STOPWORDS and word not in frame and word not in seen and zipf(word, "en") < max_zipf:
             seen.append(word)
-    return seen
+    return tuple(seen)
 
 
-def clause_words(question: str) -> set[str]:
+@lru_cache(maxsize=256)
+def clause_words(question: str) -> frozenset[str]:
     """The words naming the contract clause a question asks for ("renewing", "invoices"), if any."""
     topic = clause_topic(question)
-    return {w for m in topic.question.finditer(question) for w in _words(_whole_words(question, m))} if topic else set()
+    return frozenset(w for m in topic.question.finditer(question) for w in _words(_whole_words(question, m))) \
+        if topic else frozenset()
 
 
-def _in_language(question: str, words: list[str], zipf, language: str) -> bool:
-    """A question has the language's function words ("what", "how to", "can I"), or, when it is a bare
-    term or two, every word is known in it. Only English function words are listed (STOPWORDS), so
-    other languages read as "not English" and are left unchecked rather than wrongly refused."""
-    if language != "en":
-        return all(zipf(w, language) > 0 for w in words)
+def _in_english(question: str, words: list[str], zipf) -> bool:
+    """A question has English function words ("what", "how to", "can I"), or, when it is a bare term or
+    two, every word is known in English. Other languages read as "not English" and are left unchecked
+    rather than wrongly refused."""
     tokens = re.findall(r"\w+", question.lower())
-    return any(t in STOPWORDS for t in tokens) or all(zipf(w, language) > 0 for w in words)
+    return any(t in STOPWORDS for t in tokens) or all(zipf(w, "en") > 0 for w in words)
 
 
 def _whole_words(text: str, match: re.Match) -> str:
@@ -115,12 +121,12 @@ def _covered(term: str, words: set[str], stems: set[str], initials: str) -> bool
     return False
 
 
-def missing_subject(question: str, texts: Iterable[str], max_zipf: float, language: str = "en") -> list[str]:
+def missing_subject(question: str, texts: Iterable[str], max_zipf: float) -> list[str]:
     """The question's subject terms that no text mentions (empty: the subject is there, or the check
     is off with max_zipf <= 0)."""
     if max_zipf <= 0:
         return []
-    terms = subject_terms(question, max_zipf, language)
+    terms = subject_terms(question, max_zipf)
     if not terms:
         return []
     texts = list(texts)

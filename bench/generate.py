@@ -39,25 +39,37 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.core.settings import GeneratorConfig  # noqa: E402
+from assistant.core.settings import GeneratorConfig, RetrievalConfig  # noqa: E402
 from assistant.core.types import Document, Hit  # noqa: E402
 from assistant.demo import CORPUS, QUESTIONS  # noqa: E402
+from assistant.generation.adapters.registry import SHIPPED_ROOT  # noqa: E402
+from assistant.generation.constrain import CitationConstraint  # noqa: E402
+from assistant.generation.factory import GROUNDED  # noqa: E402
 from assistant.generation.fastgen import FastDecoder, merge_adapter, quantize_int8  # noqa: E402
-from assistant.generation.generator import TransformersGenerator  # noqa: E402
+from assistant.generation.generator import TransformersGenerator, _Processor  # noqa: E402
+from assistant.generation.ortgen import OrtDecoder, built_model  # noqa: E402
 from assistant.generation.prompting import build_messages  # noqa: E402
 from assistant.ingest.chunking import SentenceChunker  # noqa: E402
 
 
-def prompts(n: int, max_chars: int) -> list[list[dict[str, str]]]:
+def prompts(n: int, max_chars: int, passages: int = RetrievalConfig().top_k) -> list[list[dict[str, str]]]:
+    """The chat for each of the first n demo questions over `passages` sources (retrieval's top_k): the
+    passage holding the answer first, then its document's other passages, then other documents of the
+    same domain, each cut to max_chars as the pipeline does (~600 prompt tokens with the defaults)."""
     out = []
     for line in QUESTIONS.read_text(encoding="utf-8").splitlines()[:n]:
         q = json.loads(line)
         doc = CORPUS / q["expected_doc"]
-        chunks = SentenceChunker().chunk(Document(id=q["expected_doc"], text=doc.read_text(encoding="utf-8"),
-                                                  title=doc.stem))
-        # the passage holding the answer first, then its neighbours, as retrieval would rank them
+        chunker = SentenceChunker()
+        chunks = chunker.chunk(Document(id=q["expected_doc"], text=doc.read_text(encoding="utf-8"), title=doc.stem))
         chunks.sort(key=lambda c: q["answer_contains"].lower() not in c.text.lower())
-        out.append(build_messages(q["question"], [Hit(c, 1.0) for c in chunks[:3]], max_chars))
+        for other in sorted(doc.parent.glob("*.md")):
+            if len(chunks) >= passages:
+                break
+            if other != doc:
+                chunks += chunker.chunk(Document(id=other.name, text=other.read_text(encoding="utf-8"),
+                                                 title=other.stem))
+        out.append(build_messages(q["question"], [Hit(c, 1.0) for c in chunks[:passages]], max_chars))
     return out
 
 
@@ -78,18 +90,19 @@ class Stamps:
         pass
 
 
-def run_generate(model, tok, inputs, max_new: int, penalty: float) -> tuple[list[int], float, float]:
+def run_generate(model, tok, inputs, max_new: int, penalty: float, constraint=None) -> tuple[list[int], float, float]:
     stamps, started = Stamps(), time.perf_counter()
+    processors = [_Processor(constraint(), inputs["input_ids"].shape[1])] if constraint else None
     with torch.inference_mode():
         out = model.generate(**inputs, max_new_tokens=max_new, do_sample=False, repetition_penalty=penalty,
-                             pad_token_id=tok.pad_token_id, streamer=stamps)
+                             pad_token_id=tok.pad_token_id, streamer=stamps, logits_processor=processors)
     total = time.perf_counter() - started
     return out[0, inputs["input_ids"].shape[1]:].tolist(), stamps.times[1] - started, total
 
 
-def run_fast(decoder, prefix, inputs, max_new: int, penalty: float) -> tuple[list[int], float, float]:
+def run_fast(decoder, prefix, inputs, max_new: int, penalty: float, constraint=None) -> tuple[list[int], float, float]:
     ids = list(decoder.generate_ids(inputs["input_ids"], max_new_tokens=max_new, repetition_penalty=penalty,
-                                    prefix=prefix))
+                                    prefix=prefix, constraint=constraint() if constraint else None))
     return ids, decoder.last.first_token_s, decoder.last.total_s
 
 
@@ -113,8 +126,14 @@ def main() -> None:
     ap.add_argument("--prompts", type=int, default=3)
     ap.add_argument("--max-new-tokens", type=int, default=GeneratorConfig().max_new_tokens)
     ap.add_argument("--repeat", type=int, default=2)
-    ap.add_argument("--adapter", help="a PEFT LoRA directory; default: a random-initialised one")
+    ap.add_argument("--adapter", help="a PEFT LoRA directory, or 'random' (a random-initialised one); default: "
+                                      "the shipped grounded-answer adapter, as the default pipeline runs")
     ap.add_argument("--no-adapter", action="store_true", help="skip the adapter modes")
+    ap.add_argument("--no-base", action="store_true", help="skip the modes without an adapter")
+    ap.add_argument("--passages", type=int, default=RetrievalConfig().top_k,
+                    help="sources per prompt (6: ~600-token prompts)")
+    ap.add_argument("--no-constraint", action="store_true", help="decode without the citation constraint")
+    ap.add_argument("--onnx-cache", help="where exported onnx models are kept (default: the generator's cache)")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default, all cores)")
     ap.add_argument("--json", help="write the figures here")
     ap.add_argument("--lookahead", type=int, default=GeneratorConfig().lookahead, help="draft tokens per step")
@@ -128,45 +147,67 @@ def main() -> None:
     gen.warm_up()
     tok, base = gen._tokenizer, gen._model
     cfg, penalty = gen.config, gen.config.repetition_penalty
-    messages = prompts(args.prompts, cfg.max_source_chars)
+    messages = prompts(args.prompts, cfg.max_source_chars, args.passages)
     inputs = [tok.apply_chat_template(m, add_generation_prompt=True, return_tensors="pt", return_dict=True)
               for m in messages]
     prefixes = [tuple(tok.apply_chat_template(m[:1], return_dict=True)["input_ids"]) for m in messages]
     eos = [tok.eos_token_id]
-    dt = args.decode_threads
+    dt, la = args.decode_threads, args.lookahead
+    constraint = None if args.no_constraint else (lambda: CitationConstraint(tok, args.passages, tuple(eos)))
+    base_dir = Path(cfg.model) if Path(cfg.model).is_dir() else cfg.cache_path() / "models" / "SmolLM2-135M-Instruct"
+    cache = Path(args.onnx_cache) if args.onnx_cache else cfg.cache_path()
+
+    def fast(decoder, with_prefix=False):
+        return lambda i: run_fast(decoder, prefixes[i] if with_prefix else (), inputs[i], args.max_new_tokens,
+                                  penalty, constraint)
+
+    def onnx(adapter, precision="fp32", lookahead=la, prefix_cache=False):
+        started = time.perf_counter()
+        built = built_model(base_dir, cache, adapter, precision)
+        build_s[precision, adapter] = time.perf_counter() - started
+        return fast(OrtDecoder(built, eos_token_ids=eos, lookahead=lookahead, prefix_cache=prefix_cache))
+
+    build_s: dict = {}
     # (name, baseline name, runner); built lazily so each mode's memory shows up in its own row
-    modes = [("generate", None, lambda: lambda i: run_generate(base, tok, inputs[i], args.max_new_tokens, penalty)),
+    modes = [("generate", None, lambda: lambda i: run_generate(base, tok, inputs[i], args.max_new_tokens, penalty,
+                                                              constraint)),
              # not a fast-path mode: shows how much of the gain is the thread count alone
              ("generate, 1 thread", "generate", lambda: lambda i: _one_thread(
-                 lambda: run_generate(base, tok, inputs[i], args.max_new_tokens, penalty))),
-             ("fast", "generate", lambda: _fast(FastDecoder(base, eos_token_ids=eos, decode_threads=dt), args, inputs,
-                                                penalty)),
-             ("fast+lookahead", "generate", lambda: _fast(FastDecoder(base, eos_token_ids=eos, decode_threads=dt,
-                                                                      lookahead=args.lookahead), args, inputs, penalty)),
-             ("fast+prefix", "generate",
-              lambda: _fast(FastDecoder(base, eos_token_ids=eos, prefix_cache=True), args, inputs, penalty, prefixes)),
-             ("fast-int8", "generate",
-              lambda: _fast(FastDecoder(quantize_int8(base), eos_token_ids=eos), args, inputs, penalty))]
+                 lambda: run_generate(base, tok, inputs[i], args.max_new_tokens, penalty, constraint))),
+             ("torch fast", "generate", lambda: fast(FastDecoder(base, eos_token_ids=eos, decode_threads=dt))),
+             ("torch fast+lookahead", "generate", lambda: fast(FastDecoder(base, eos_token_ids=eos, decode_threads=dt,
+                                                                          lookahead=la))),
+             ("torch fast+prefix", "generate",
+              lambda: fast(FastDecoder(base, eos_token_ids=eos, prefix_cache=True), with_prefix=True)),
+             ("torch fast-int8", "generate", lambda: fast(FastDecoder(quantize_int8(base), eos_token_ids=eos))),
+             ("onnx", "generate", lambda: onnx(None, lookahead=0)),
+             ("onnx+lookahead", "generate", lambda: onnx(None)),
+             ("onnx+lookahead+prefix", "generate", lambda: onnx(None, prefix_cache=True)),
+             ("onnx-int8+lookahead", "generate", lambda: onnx(None, "int8")),
+             ("onnx-int4+lookahead", "generate", lambda: onnx(None, "int4"))]
+    if args.no_base:
+        modes = []
     note = ""
     if not args.no_adapter:
-        adapter = Path(args.adapter) if args.adapter else None
-        if adapter is None:
-            adapter = random_adapter(gen.config.cache_path() / "models" / "SmolLM2-135M-Instruct"
-                                     if not Path(cfg.model).is_dir() else Path(cfg.model),
-                                     Path(tempfile.mkdtemp(prefix="bench-lora-")) / "adapter")
+        if args.adapter == "random":
+            adapter = random_adapter(base_dir, Path(tempfile.mkdtemp(prefix="bench-lora-")) / "adapter")
             note = "adapter: random-initialised LoRA r=8 on q/v/up (untrained; speed and equality only)"
         else:
+            adapter = Path(args.adapter) if args.adapter else SHIPPED_ROOT / GROUNDED
             note = f"adapter: {adapter}"
         import copy
         peft = PeftModel.from_pretrained(copy.deepcopy(base), str(adapter)).eval()
-        modes += [("lora generate", None, lambda: lambda i: run_generate(peft, tok, inputs[i], args.max_new_tokens, penalty)),
-                  ("lora fast", "lora generate", lambda: _fast(FastDecoder(peft, eos_token_ids=eos, decode_threads=dt),
-                                                               args, inputs, penalty)),
-                  ("lora fast+lookahead", "lora generate", lambda: _fast(
-                      FastDecoder(peft, eos_token_ids=eos, decode_threads=dt, lookahead=args.lookahead), args, inputs,
-                      penalty)),
-                  ("lora fast-int8 (merged)", "lora generate",
-                   lambda: _fast(FastDecoder(quantize_int8(merge_adapter(peft)), eos_token_ids=eos), args, inputs, penalty))]
+        modes += [("lora generate", None, lambda: lambda i: run_generate(peft, tok, inputs[i], args.max_new_tokens,
+                                                                          penalty, constraint)),
+                  ("lora torch fast+lookahead", "lora generate", lambda: fast(
+                      FastDecoder(peft, eos_token_ids=eos, decode_threads=dt, lookahead=la))),
+                  ("lora torch fast-int8 (merged)", "lora generate",
+                   lambda: fast(FastDecoder(quantize_int8(merge_adapter(peft)), eos_token_ids=eos))),
+                  ("lora onnx", "lora generate", lambda: onnx(adapter, lookahead=0)),
+                  ("lora onnx+lookahead (default)", "lora generate", lambda: onnx(adapter)),
+                  ("lora onnx+lookahead+prefix", "lora generate", lambda: onnx(adapter, prefix_cache=True)),
+                  ("lora onnx-int8+lookahead", "lora generate", lambda: onnx(adapter, "int8")),
+                  ("lora onnx-int4+lookahead", "lora generate", lambda: onnx(adapter, "int4"))]
 
     runners, results = {}, {}
     for name, _, make in modes:  # build + warm each mode once (first-call allocations, lazy kernels)
@@ -207,6 +248,8 @@ def main() -> None:
           f"best of {args.repeat}")
     if note:
         print(note)
+    for (precision, adapter), seconds in build_s.items():
+        print(f"onnx {precision}{' + adapter' if adapter else ''}: exported or found in cache in {seconds:.1f} s")
     print(f"{'mode':<24}{'tok/s':>7}{'×':>6}{'decode tok/s':>14}{'×':>6}{'TTFT s':>8}{'×':>6}"
           f"{'same text':>11}{'peak RSS MB':>13}")
     for r in table:
@@ -221,6 +264,7 @@ def main() -> None:
                 print(f"  #{i} {name}: {text[:200]!r}")
     if args.json:
         Path(args.json).write_text(json.dumps({"prompts": n, "max_new_tokens": args.max_new_tokens,
+                                               "prompt_tokens": [x["input_ids"].shape[1] for x in inputs],
                                                "threads": torch.get_num_threads(), "note": note, "rows": table},
                                               indent=2))
 
@@ -232,10 +276,6 @@ def _one_thread(run):
         return run()
     finally:
         torch.set_num_threads(before)
-
-
-def _fast(decoder, args, inputs, penalty, prefixes=None):
-    return lambda i: run_fast(decoder, prefixes[i] if prefixes else (), inputs[i], args.max_new_tokens, penalty)
 
 
 if __name__ == "__main__":

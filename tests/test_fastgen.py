@@ -38,8 +38,8 @@ PROMPTS = [
 
 def test_config_validation():
     assert GeneratorConfig().fast and GeneratorConfig().quantize == "none"
-    with pytest.raises(ConfigError, match=r"quantize: expected 'none' or 'int8', found 'int4'"):
-        GeneratorConfig(quantize="int4")
+    with pytest.raises(ConfigError, match=r"quantize: expected 'none' or 'int8' \(or 'int4' with runtime"):
+        GeneratorConfig(runtime="torch", quantize="int4")
     with pytest.raises(ConfigError, match="fast: expected true when quantize"):
         GeneratorConfig(fast=False, quantize="int8")
     with pytest.raises(ConfigError, match="fast: expected true when quantize or prefix_cache"):
@@ -93,7 +93,7 @@ def _fast_ids(decoder, tok, messages, max_new=MAX_NEW, penalty=1.05) -> list[int
 
 @pytest.mark.slow
 def test_fast_generator_text_equals_plain_generate(plain):
-    fast = TransformersGenerator(GeneratorConfig(max_new_tokens=MAX_NEW))
+    fast = TransformersGenerator(GeneratorConfig(runtime="torch", max_new_tokens=MAX_NEW))
     for messages in PROMPTS:
         expected = plain.complete(messages)
         assert fast.complete(messages) == expected
@@ -131,7 +131,7 @@ def test_prompt_lookup_keeps_the_greedy_text_in_fewer_steps(plain):
 
 @pytest.mark.slow
 def test_prefix_cache_reuses_the_system_block(plain):
-    g = TransformersGenerator(GeneratorConfig(max_new_tokens=MAX_NEW, prefix_cache=True))
+    g = TransformersGenerator(GeneratorConfig(runtime="torch", max_new_tokens=MAX_NEW, prefix_cache=True))
     for messages in PROMPTS:
         text = g.complete(messages)
         assert g.last_timing.reused_prefix_tokens > 40  # the system prompt's tokens
@@ -181,7 +181,7 @@ def test_int8_path_answers(plain):
     model = quantize_int8(plain._model)
     assert type(model.model.layers[0].mlp.up_proj).__name__ == "Linear" and "quantized" in type(
         model.model.layers[0].mlp.up_proj).__module__
-    g = TransformersGenerator(GeneratorConfig(quantize="int8", max_new_tokens=MAX_NEW))
+    g = TransformersGenerator(GeneratorConfig(runtime="torch", quantize="int8", max_new_tokens=MAX_NEW))
     pieces = list(g.stream(PROMPTS[0]))
     assert "".join(pieces) == g.complete(PROMPTS[0]) and pieces  # int8 may word it differently; it must answer
 

@@ -20,7 +20,8 @@ def test_conversion_is_cached_and_reused_by_new_processes(settings):
     target = cached_bundled_model(settings.generator.cache_path())  # converts on first use
     weights = target / "model.safetensors"
     stamp = weights.stat().st_mtime_ns
-    code = ("from assistant.generation.generator import TransformersGenerator; g=TransformersGenerator(); g.warm_up();"
+    code = ("from assistant.core.settings import GeneratorConfig as C; from assistant.generation.generator import "
+            "TransformersGenerator; g=TransformersGenerator(C(runtime='torch')); g.warm_up();"
             "print(type(g._model).__name__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("ForCausalLM")

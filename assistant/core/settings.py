@@ -212,12 +212,17 @@ class GeneratorConfig:
     threads: int = 0  # torch threads; 0 = all cores
     decode_threads: int = 1  # fast path, per generated token (tiny matmuls: hand-offs cost more); 0 = threads
     cache_dir: str = ""  # converted weights; empty = ~/.cache/domain-assistant
-    # fast: assistant/generation/fastgen.py's decode loop instead of model.generate; same greedy text, bit for bit.
+    # fast: a decode loop instead of model.generate (token choice, penalty and constraint unchanged):
+    # on `runtime` "onnx" onnxruntime-genai runs each forward (generation/ortgen.py; the model is exported
+    # once and cached; an architecture its builder cannot export falls back to torch); on "torch"
+    # generation/fastgen.py's loop, bit for bit generate's text.
     fast: bool = True
-    # "int8": dynamic int8 linear layers (fast path only): ~3x faster decode, slightly different text.
+    runtime: str = "onnx"
+    # "int8": int8 weights (torch: dynamic int8 linear layers; onnx: the builder's int8), "int4" (onnx only):
+    # faster decode, different numbers, so sometimes different text. Fast path only.
     quantize: str = "none"
-    # Reuse the system block's keys/values across requests (fast path only): shorter prefill, float
-    # rounding differs from a full prefill (~1e-5 in the logits), so off unless asked for.
+    # Reuse the keys/values of the previous prompt's shared opening (the system block) across requests
+    # (fast path only): shorter prefill, float rounding differs from a full prefill (~1e-5 in the logits).
     prefix_cache: bool = False
     # Prompt lookup (fast path): up to this many tokens copied from the sources are proposed after a
     # matching n-gram and checked in one forward; greedy text is kept, so grounded answers come faster.
@@ -246,7 +251,9 @@ class GeneratorConfig:
         _check(0 <= self.threads <= 256, "generator", "threads", "0..256", self.threads)
         _check(0 <= self.decode_threads <= 256, "generator", "decode_threads", "0..256", self.decode_threads)
         _check(0 <= self.lookahead <= 64, "generator", "lookahead", "0..64 (0: off)", self.lookahead)
-        _check(self.quantize in ("none", "int8"), "generator", "quantize", "'none' or 'int8'", self.quantize)
+        _check(self.runtime in ("onnx", "torch"), "generator", "runtime", "'onnx' or 'torch'", self.runtime)
+        _check(self.quantize in ("none", "int8", "int4") and (self.quantize != "int4" or self.runtime == "onnx"),
+               "generator", "quantize", "'none' or 'int8' (or 'int4' with runtime = \"onnx\")", self.quantize)
         _check(self.fast or (self.quantize == "none" and not self.prefix_cache), "generator", "fast",
                "true when quantize or prefix_cache is set (they only exist on the fast path)", self.fast)
 

@@ -1,12 +1,16 @@
-"""Local causal-LM generator (transformers). The bundled SmolLM2 GGUF is dequantised once and cached
-as safetensors, so later cold loads take well under a second. With `GeneratorConfig.fast` (the default)
-answers come from assistant/generation/fastgen.py's decode loop (same greedy text as `model.generate`), and
-`stream()` yields the answer's text as it is produced."""
+"""Local causal-LM generator. The bundled SmolLM2 GGUF is dequantised once and cached as safetensors.
+With `GeneratorConfig.fast` (the default) answers come from a decode loop that chooses each token itself
+(repetition penalty, citation constraint, prompt lookup) over onnxruntime-genai (`runtime = "onnx"`,
+generation/ortgen.py; the model is exported once and cached) or torch (generation/fastgen.py, the same
+greedy text as `model.generate`, bit for bit); `stream()` yields the answer's text as it is produced.
+Sampling (`sample`) and `fast = false` run torch's `generate`, loading the torch weights on first use."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from pathlib import Path
 from typing import Iterator, Sequence
 
 from assistant.core.errors import ModelNotFoundError
@@ -19,6 +23,8 @@ from assistant.core.settings import GeneratorConfig
 from assistant.core.types import AUTO, BASE, Generator, Hit
 from assistant.generation.prompting import build_messages, plain_prompt
 
+log = logging.getLogger(__name__)
+
 
 class TransformersGenerator(Generator):
     can_sample = True  # sample(): n seeded answers in one batched generate
@@ -30,6 +36,7 @@ class TransformersGenerator(Generator):
         self._decoder = None  # fastgen.FastDecoder when config.fast
         self.last_timing = None  # fastgen.Timing of the latest fast-path answer (time to first token, tokens/s)
         self._lock = threading.Lock()  # one generation at a time: torch already uses every core
+        self._path = None  # the Hugging Face model directory, known after warm_up
         self.load_seconds = 0.0
 
     @property
@@ -37,42 +44,80 @@ class TransformersGenerator(Generator):
         return self.config.model + (f" + {self.config.adapter}" if self.config.adapter else "")
 
     def warm_up(self) -> None:
-        if self._model is not None:
+        if self._tokenizer is not None:
             return
         with self._lock:
-            if self._model is None:
+            if self._tokenizer is None:
                 self._load()
 
     def _load(self) -> None:
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoTokenizer
 
         quiet_transformers()
         started = time.perf_counter()
-        if self.config.threads:
-            torch.set_num_threads(self.config.threads)
         path = generator_path(self.config.model) or cached_bundled_model(self.config.cache_path())
         tokenizer = AutoTokenizer.from_pretrained(path)
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        self._path = path
+        if self.config.fast and self.config.runtime == "onnx":
+            self._decoder = self._onnx_decoder(path, tokenizer, self._adapter_dir() if self.config.adapter else None)
+        if self._decoder is None:  # the torch paths (or an architecture the onnx builder cannot export)
+            model = self._torch_model(path)
+            if self.config.fast:
+                self._decoder = self._fast_decoder(model, tokenizer)
+                model = self._decoder.model
+            self._model = model
+        self._tokenizer = tokenizer
+        self.load_seconds = time.perf_counter() - started
+
+    def _torch_model(self, path):
+        import torch
+        from transformers import AutoModelForCausalLM
+
+        if self.config.threads:
+            torch.set_num_threads(self.config.threads)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
         if self.config.adapter:
             model = self._apply_adapter(model)
-        model.eval()
-        if tokenizer.pad_token_id is None:
-            tokenizer.pad_token = tokenizer.eos_token
-        if self.config.fast:
-            self._decoder = self._fast_decoder(model, tokenizer)
-            model = self._decoder.model
-        self._tokenizer, self._model = tokenizer, model
-        self.load_seconds = time.perf_counter() - started
+        return model.eval()
+
+    def _torch(self):
+        """The torch model; with the onnx runtime it is loaded only when asked for (sampling)."""
+        if self._model is None:
+            self._model = self._torch_model(self._path)
+        return self._model
+
+    def _adapter_dir(self):
+        from assistant.generation.adapters.registry import AdapterRegistry, default_root
+
+        return AdapterRegistry(default_root(self.config)).get(self.config.adapter).path
+
+    def _onnx_decoder(self, path, tokenizer, adapter):
+        """generation/ortgen.py's decoder on the exported model (+ the adapter directory), or None when
+        onnxruntime-genai's builder cannot export this architecture (the torch fast path serves it, and the
+        log says so)."""
+        from assistant.generation.ortgen import OrtDecoder, built_model
+
+        precision = {"none": "fp32", "int8": "int8", "int4": "int4"}[self.config.quantize]
+        try:
+            built = built_model(Path(path), self.config.cache_path(), adapter, precision)
+        except RuntimeError as exc:
+            if self.config.quantize == "int4":
+                raise
+            log.warning("%s; answering on the torch path instead", exc)
+            return None
+        eos = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
+        # The kept state is always reused here: appending a prompt in pieces gives onnxruntime's exact
+        # logits (tests/test_ortgen.py), unlike torch's prefix cache.
+        return OrtDecoder(built, eos_token_ids=eos, threads=self.config.threads, prefix_cache=True,
+                          lookahead=self.config.lookahead)
 
     def _apply_adapter(self, model):
         """`adapter` is a PEFT adapter directory or the name of one in the adapter registry."""
         from peft import PeftModel
 
-        from assistant.generation.adapters.registry import AdapterRegistry, default_root
-
-        adapter = AdapterRegistry(default_root(self.config)).get(self.config.adapter).path
-        return PeftModel.from_pretrained(model, str(adapter))
+        return PeftModel.from_pretrained(model, str(self._adapter_dir()))
 
     def _fast_decoder(self, model, tokenizer):
         from assistant.generation.fastgen import (
@@ -141,7 +186,7 @@ class TransformersGenerator(Generator):
             return tok.decode(ids, skip_special_tokens=True).strip()
         processors = [_Processor(constraint, inputs["input_ids"].shape[1])] if constraint else None
         with self._lock, torch.inference_mode():
-            out = self._model.generate(**inputs, max_new_tokens=self._limit(max_new_tokens), do_sample=False,
+            out = self._torch().generate(**inputs, max_new_tokens=self._limit(max_new_tokens), do_sample=False,
                                        repetition_penalty=self.config.repetition_penalty,
                                        pad_token_id=tok.pad_token_id, logits_processor=processors)
         new_tokens = out[0, inputs["input_ids"].shape[1]:]
@@ -161,7 +206,7 @@ class TransformersGenerator(Generator):
         inputs, _ = self._prompt(messages)
         with self._lock, torch.inference_mode():
             torch.manual_seed(seed)
-            out = self._model.generate(**inputs, max_new_tokens=self._limit(max_new_tokens), do_sample=True,
+            out = self._torch().generate(**inputs, max_new_tokens=self._limit(max_new_tokens), do_sample=True,
                                        temperature=temperature, top_p=0.95, num_return_sequences=n,
                                        repetition_penalty=self.config.repetition_penalty,
                                        pad_token_id=tok.pad_token_id)

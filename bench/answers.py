@@ -21,11 +21,12 @@ and the 500 PubMedQA dev abstracts. Questions come only from the half the ground
   shown sentences that are the generator's own and verified, p50 latency.
 
     .venv/bin/python bench/answers.py [--limit 30] [--config NAME=ADAPTER[:MODE ...] ...] [--json F]
+    .venv/bin/python bench/answers.py --from-json F   # the table of an earlier run again
 
 Without --config: `baseline=base:plain:anysubject:anyclause:nofocus:refusals` (the plain model, unconstrained
 decoding, no subject check, passages as stored: the pipeline before the grounded adapter) against
 `default=default` (the shipped configuration). MODES: plain, anysubject, anyclause, nofocus, refusals,
-norefusals.
+norefusals, torch (runtime), int8, int4 (quantize).
 """
 
 from __future__ import annotations
@@ -228,6 +229,9 @@ MODES = {
     "nofocus": ("generator", "focus", False),  # passages in stored order, not led by the closest sentence
     "refusals": ("generator", "refusals", True),
     "norefusals": ("generator", "refusals", False),
+    "torch": ("generator", "runtime", "torch"),  # the torch decode loop instead of onnxruntime-genai
+    "int8": ("generator", "quantize", "int8"),  # int8 weights (onnx: the builder's; torch: dynamic)
+    "int4": ("generator", "quantize", "int4"),  # onnx only
 }
 
 
@@ -299,7 +303,7 @@ ROWS = [
 def report(results: dict[str, list[dict]]) -> dict:
     names = list(results)
     first = names[0]
-    print(f"\n{'':52}" + "".join(f"{n:>22}" for n in names) + (f"{'Δ vs ' + first:>26}" if len(names) > 1 else ""))
+    print(f"\n{'':52}" + "".join(f"{n:>22}" for n in names) + "".join(f"{'Δ ' + n:>26}" for n in names[1:]))
     table = {}
     for label, key, where in ROWS:
         cells, row = [], {}
@@ -310,13 +314,13 @@ def report(results: dict[str, list[dict]]) -> dict:
             n = int((~np.isnan(m.values)).sum())
             row[name] = {"value": value, "n": n}
             cells.append(f"{value:>14.3f} (n={n:>3})")
-        delta = ""
-        if len(names) > 1:
-            d = compare(metric(results[first], key, where), metric(results[names[-1]], key, where))
+        deltas = []  # each configuration against the first, paired by question
+        for name in names[1:]:
+            d = compare(metric(results[first], key, where), metric(results[name], key, where))
+            deltas.append(f"{d.value:+.3f} [{d.low:+.3f}, {d.high:+.3f}]" if d else "")
             if d:
-                delta = f"{d.value:+.3f} [{d.low:+.3f}, {d.high:+.3f}]"
-                row["delta"] = d.to_dict()
-        print(f"{label:52}" + "".join(f"{c:>22}" for c in cells) + f"{delta:>26}")
+                row[f"delta {name}"] = d.to_dict()
+        print(f"{label:52}" + "".join(f"{c:>22}" for c in cells) + "".join(f"{d:>26}" for d in deltas))
         table[label] = row
     for name in names:
         lat = np.array([r["latency"] for r in results[name]], float)
@@ -335,7 +339,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="write the per-question records and the table here")
     parser.add_argument("--verbose", action="store_true", help="print each question and answer")
+    parser.add_argument("--from-json", help="print the table of an earlier run's --json file, asking nothing")
     args = parser.parse_args()
+    if args.from_json:
+        report(json.loads(Path(args.from_json).read_text())["records"])
+        return
 
     data = shared_data()
     settings = Settings()

@@ -1,27 +1,33 @@
-"""Plain `model.generate` against assistant/generation/fastgen.py's decoder, in one process, interleaved.
+"""Plain `model.generate` against the fast decoders (torch: generation/fastgen.py; onnx: generation/ortgen.py),
+in one process, interleaved.
 
-Prompts are what the assistant really sends: prompting.build_messages over three passages of the demo
-document that answers each demo question. For every prompt the modes run back to back (so load from
-other jobs on the machine skews them alike) and each (mode, prompt) keeps the best of --repeat runs:
+Prompts are what the assistant really sends: prompting.build_messages over --passages sources (retrieval's
+top_k) led by the demo passage that answers each demo question, the citation constraint on (as the pipeline
+decodes). For every prompt the modes run back to back (so load from other jobs on the machine skews them
+alike) and each (mode, prompt) keeps the best of --repeat runs:
 
-  generate        model.generate, greedy, repetition_penalty from GeneratorConfig (the baseline)
-  generate, 1 thread   the same on one torch thread (the fast modes decode on one thread; prefill
-                  keeps --threads), to show how much of their gain is the thread count alone
-  fast            FastDecoder, fp32 (bit-identical logits), decode steps on 1 thread
-  fast+prefix     … reusing the system block's keys/values (prefill rounding differs ~1e-5)
-  fast+lookahead  … with prompt lookup: tokens copied from the sources proposed and checked in one
-                  forward (greedy text kept; block forwards round in the last float bits)
-  fast-int8       … dynamic int8 linear layers (different numbers, so sometimes different text)
-  and the same with a LoRA adapter: generate on the PeftModel; fast on the unmerged PeftModel;
-  fast-int8 on a merged-then-quantised copy. Without --adapter a random-initialised LoRA is made
-  (untrained: it measures speed and equality, not quality).
+  generate              model.generate, greedy, repetition_penalty from GeneratorConfig (the baseline)
+  generate, 1 thread    the same on one torch thread, to show how much of a gain is the thread count alone
+  torch fast            FastDecoder, fp32 (bit-identical logits), decode steps on 1 thread
+  torch fast+lookahead  … with prompt lookup: tokens copied from the sources proposed and checked in one
+                        forward (greedy text kept; block forwards round in the last float bits)
+  torch fast+prefix     … reusing the system block's keys/values (prefill rounding differs ~1e-5)
+  torch fast-int8       … dynamic int8 linear layers (different numbers, so sometimes different text)
+  onnx                  OrtDecoder on the model exported by onnxruntime-genai's builder, fp32, no drafts
+  onnx+lookahead        … with prompt lookup (rejected drafts rewound)
+  onnx+lookahead+prefix … keeping its state between prompts (the next prompt appends after the shared
+                        system block; identical logits) — what `[generator] runtime = "onnx"` runs
+  onnx-int8/int4        … the builder's int8 / int4 weights (different numbers)
+  and the same with the adapter (default: the shipped grounded-answer adapter, which the default pipeline
+  applies; `--adapter random`: a random-initialised LoRA): generate on the PeftModel; torch fast on the
+  unmerged PeftModel, torch int8 on a merged-then-quantised copy; onnx with the LoRA in the exported graph.
 
 Columns: end-to-end tokens/s (new tokens / wall time, prefill included), decode tokens/s (after the
 first token), mean time to first token, prompts whose greedy text equals the baseline's, and the
 process's peak RSS after the mode's first run (modes run in order of growing memory).
 
-    .venv/bin/python bench/generate.py [--prompts 3] [--max-new-tokens 120] [--repeat 2] [--adapter DIR]
-                                       [--threads N] [--json out.json]
+    .venv/bin/python bench/generate.py [--prompts 3] [--passages 4] [--max-new-tokens 120] [--repeat 2]
+                                       [--adapter DIR|random] [--no-base] [--threads N] [--json out.json]
 """
 
 from __future__ import annotations
@@ -212,7 +218,9 @@ def main() -> None:
     runners, results = {}, {}
     for name, _, make in modes:  # build + warm each mode once (first-call allocations, lazy kernels)
         runners[name] = make()
-        runners[name](0)
+        # on the last prompt: a decoder that keeps its state then meets prompt 0 after a different one,
+        # as a served request meets the previous request's prompt (only the system block is shared)
+        runners[name](len(inputs) - 1)
         results[name] = {"rss_mb": peak_rss_mb(), "runs": [None] * len(inputs)}
     for _ in range(args.repeat):
         for i in range(len(inputs)):

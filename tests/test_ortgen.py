@@ -134,3 +134,21 @@ def test_an_architecture_the_builder_cannot_export_falls_back_to_torch(tmp_path,
     assert "failed" in caplog.text and 'runtime = "torch"' in caplog.text and "torch path instead" in caplog.text
     assert isinstance(g.complete(PROMPTS[2]), str)
     assert not list((tmp_path / "cache" / "onnx").glob("*")), "a failed build leaves nothing behind"
+
+
+def test_old_builds_are_dropped_least_recently_used_first(tmp_path, monkeypatch):
+    import os
+
+    from assistant.generation import ortgen
+
+    monkeypatch.setattr(ortgen, "KEEP_BUILDS", 3)
+    for age, name in enumerate(["newest", "recent", "old", "oldest"]):
+        (tmp_path / name).mkdir()
+        stamp = tmp_path / name / "built-from.json"
+        stamp.write_text("{}")
+        os.utime(stamp, (1e9 - age * 100, 1e9 - age * 100))
+    (tmp_path / "just-built").mkdir()
+    (tmp_path / "just-built" / "built-from.json").write_text("{}")
+    (tmp_path / "not-a-build").mkdir()  # no stamp: not ours to remove
+    ortgen._prune(tmp_path, keep=tmp_path / "just-built")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["just-built", "newest", "not-a-build", "recent"]

@@ -37,6 +37,7 @@ from assistant.generation.fastgen import Timing, prompt_lookup
 
 PRECISIONS = ("fp32", "int8", "int4")
 PREFILL_CHUNK = 200
+KEEP_BUILDS = 6  # exported models kept in the cache (least recently used dropped first)
 _WEIGHT_FILES = ("config.json", "model.safetensors", "pytorch_model.bin", "tokenizer.json", "generation_config.json")
 
 
@@ -76,6 +77,7 @@ def built_model(model_dir: Path, cache_root: Path, adapter_dir: Path | None = No
     target = cache_root / "onnx" / f"{model_dir.name}-{precision}-{key}"
     stamp_file = target / "built-from.json"
     if stamp_file.is_file() and json.loads(stamp_file.read_text()) == stamp:
+        stamp_file.touch()  # last use, for _prune
         return target
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -92,11 +94,20 @@ def built_model(model_dir: Path, cache_root: Path, adapter_dir: Path | None = No
                            f"{done.returncode}): {' | '.join(tail)}; set [generator] runtime = \"torch\" to use "
                            "the torch path for this model")
     shutil.rmtree(tmp / "hf-cache", ignore_errors=True)
-    stamp_file_tmp = tmp / "built-from.json"
-    stamp_file_tmp.write_text(json.dumps(stamp, indent=1))
+    (tmp / "built-from.json").write_text(json.dumps(stamp, indent=1))
     shutil.rmtree(target, ignore_errors=True)
     os.replace(tmp, target)  # a concurrent build just loses the race harmlessly
+    _prune(target.parent, keep=target)
     return target
+
+
+def _prune(root: Path, keep: Path) -> None:
+    """Drops all but the KEEP_BUILDS most recently used builds (each is ~0.5 GB in fp32; every adapter and
+    every retrained adapter is a new build). A process still holding a dropped one keeps its open files."""
+    builds = sorted((p for p in root.iterdir() if (p / "built-from.json").is_file() and p != keep),
+                    key=lambda p: (p / "built-from.json").stat().st_mtime, reverse=True)
+    for old in builds[KEEP_BUILDS - 1:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 class OrtDecoder:

@@ -9,6 +9,8 @@
 
     .venv/bin/python bench/retrieval.py quality [--tune] [--sets medquad,pubmedqa,cuad] [--contracts 20] [--json F]
     .venv/bin/python bench/retrieval.py speed [...]
+    .venv/bin/python bench/retrieval.py backends [--backends torch,onnx-int8] [--sets ...] [--json F]
+             (the same sets per embedding backend: held-out nDCG@10, paired-bootstrap Δ from the first)
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -238,6 +242,51 @@ def quality(argv: list[str]) -> None:
         Path(args.json).write_text(json.dumps(report, indent=2), encoding="utf-8")
 
 
+def backends(argv: list[str]) -> None:
+    """The same dev sets built and searched with each embedding backend; per held-out query nDCG@10 of the
+    configured ranking ("ours") and of dense search alone, with the paired-bootstrap difference from the
+    first backend (the question a default backend must answer: is retrieval any worse?)."""
+    from assistant.eval.stats import Metric, compare, summarise
+
+    parser = argparse.ArgumentParser(prog="bench/retrieval.py backends")
+    parser.add_argument("--backends", default="torch,onnx-int8")
+    parser.add_argument("--sets", default="medquad,pubmedqa,cuad")
+    parser.add_argument("--medquad", default="7_SeniorHealth_QA,9_CDC_QA,8_NHLBI_QA_XML")
+    parser.add_argument("--contracts", type=int, default=20)
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args(argv)
+    base = Settings.load()
+    names = [b.strip() for b in args.backends.split(",")]
+    scores: dict[str, dict[str, dict[str, list[float]]]] = {}  # backend → set → method → per-query nDCG@10
+    for backend in names:
+        settings = replace(base, embedding=replace(base.embedding, backend=backend))
+        n = settings.retrieval.candidates
+        for dev in load_sets(args, settings):
+            _, held = split(dev.queries)
+            params = FusionParams.from_config(settings.retrieval.for_domain(dev.domain))
+            row = scores.setdefault(backend, {}).setdefault(dev.name, {})
+            # as `quality` does: ours reads the configured depth, dense alone the DEPTH-deep list
+            for label, method, depth in (("ours", ours(params), n), ("dense", dense_only, DEPTH)):
+                cands = candidates(dev, depth)
+                row[label] = [ndcg(judged(method(cands[i], dev), dev.item_of), dev.queries[i].relevant, NDCG_AT)
+                              for i in held]
+    first = names[0]
+    print("\n| set | method | " + " | ".join(names) + " | " + " | ".join(f"Δ {b} [95 % CI]" for b in names[1:]) + " |")
+    print("|" + "---|" * (2 + 2 * len(names) - 1))
+    for dev_name in scores[first]:
+        for label in ("ours", "dense"):
+            values = {b: Metric(np.array(scores[b][dev_name][label])) for b in names}
+            cells = [f"{summarise(values[b]).value:.3f}" for b in names]
+            deltas = []
+            for b in names[1:]:
+                d = compare(values[first], values[b])
+                deltas.append(f"{d.value:+.3f} [{d.low:+.3f}, {d.high:+.3f}]")
+            n_q = len(scores[first][dev_name][label])
+            print(f"| {dev_name} (held-out {n_q}) | {label} | " + " | ".join(cells) + " | " + " | ".join(deltas) + " |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(scores), encoding="utf-8")
+
+
 def methods(params: FusionParams) -> dict[str, Callable[[int], Method]]:
     no_focus = replace(params, title_weight=0.0, intent_weight=0.0, intent_bm25_weight=0.0, opening_weight=0.0)
     return {
@@ -264,7 +313,7 @@ def speed(argv: list[str]) -> None:
 
 
 def main() -> None:
-    commands = {"quality": quality, "speed": speed}
+    commands = {"quality": quality, "speed": speed, "backends": backends}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](sys.argv[2:])

@@ -33,8 +33,8 @@ class TransformersGenerator(Generator):
         self.config = config or GeneratorConfig()
         self._model = None
         self._tokenizer = None
-        self._decoder = None  # fastgen.FastDecoder when config.fast
-        self.last_timing = None  # fastgen.Timing of the latest fast-path answer (time to first token, tokens/s)
+        self._decoder = None  # ortgen.OrtDecoder or fastgen.FastDecoder when config.fast
+        self.last_timing = None  # Timing of the latest fast-path answer (time to first token, tokens/s)
         self._lock = threading.Lock()  # one generation at a time: torch already uses every core
         self._path = None  # the Hugging Face model directory, known after warm_up
         self.load_seconds = 0.0

@@ -20,7 +20,8 @@ def test_ingest_json_summary_and_exit_codes(tmp_path):
     assert good.returncode == 0, good.stderr
     summary = json.loads(good.stdout)
     assert set(summary) == {"documents_added", "documents_updated", "documents_unchanged", "documents_pruned",
-                            "chunks_added", "chunks_reused", "redactions", "seconds", "errors", "warnings", "skipped"}
+                            "chunks_added", "chunks_reused", "redactions", "seconds", "stages", "errors", "warnings",
+                            "skipped"}
     assert summary["documents_added"] == 6 and summary["chunks_added"] > 6 and summary["errors"] == []
     assert "docs/s" in good.stderr and "chunks/s" in good.stderr  # progress bar goes to stderr
 

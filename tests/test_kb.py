@@ -18,9 +18,12 @@ def test_reingest_unchanged_is_a_noop_and_changed_is_replaced(new_kb):
     kb = new_kb()
     first = kb.ingest(DOCS)
     assert (first.documents_added, first.chunks_added) == (5, 5)
+    assert set(first.stages) == {"read", "prepare", "embed", "write", "save"} and first.stages["embed"] > 0
+    assert sum(first.stages.values()) <= first.seconds + 0.05  # the stages are parts of the whole
     again = kb.ingest(DOCS)
     summary = again.to_dict()
     assert summary.pop("seconds") >= 0
+    assert "embed" not in summary.pop("stages")  # nothing changed: nothing embedded
     assert summary == {"documents_added": 0, "documents_updated": 0, "documents_unchanged": 5,
                        "documents_pruned": 0, "chunks_added": 0, "chunks_reused": 0, "redactions": {}, "errors": [], "warnings": [], "skipped": []}
     assert kb.stats()["chunks"] == 5 and len(kb.dense) == 5

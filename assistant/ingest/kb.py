@@ -25,7 +25,7 @@ from assistant.ingest.catalog import Catalog
 from assistant.ingest.chunking import SentenceChunker
 from assistant.ingest.error_boundary import SourceCrash, error_entry, until_crash
 from assistant.ingest.redaction import RedactionConfig, Redactor, redact_document
-from assistant.ingest.throughput import Throughput, prefetch
+from assistant.ingest.throughput import Throughput, prefetch, stage, waited
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -48,6 +48,9 @@ class IngestReport:
     # Files in a folder that no connector reads (an image, a spreadsheet): {"source", "reason"} each, so a
     # folder ingest never drops a file without a word. Not a failure: the exit code stays 0.
     skipped: list[dict[str, str]] = field(default_factory=list)
+    # Seconds per stage: read (waiting for the parsing thread), prepare (hash, redact, chunk), embed, write
+    # (catalog + FTS5 + vector index), save (the index file). What is left of `seconds` is bookkeeping.
+    stages: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -209,7 +212,7 @@ class KnowledgeBase:
             seen: set[str] = set()
             complete = True
             try:
-                for item in prefetch(until_crash(items), PREFETCH_DOCUMENTS):
+                for item in waited(prefetch(until_crash(items), PREFETCH_DOCUMENTS), report.stages, "read"):
                     meter.read()
                     if isinstance(item, SourceCrash):
                         complete = False
@@ -249,24 +252,35 @@ class KnowledgeBase:
                     report.documents_pruned = self._prune(prune_scopes, seen, report)
             finally:
                 meter.close()
+                with stage(report.stages, "save"):
+                    self.dense.save()
                 report.seconds = round(meter.seconds, 3)
-                self.dense.save()
         return report
 
     def _ingest_batch(self, documents: list[Document], report: IngestReport) -> tuple[int, int]:
         todo: list[tuple[Document, str, list[Chunk], bool]] = []
-        for doc in documents:
-            # One error boundary per document: whatever hashing, redaction or chunking raises for it
-            # (odd metadata, offsets outside its text) is its own error entry; the batch goes on.
-            try:
-                prepared = self._prepare(doc, report)
-            except Exception as exc:  # noqa: BLE001
-                report.errors.append(error_entry(doc.source or doc.id, exc))
-                continue
-            if prepared is not None:
-                todo.append(prepared)
+        with stage(report.stages, "prepare"):
+            for doc in documents:
+                # One error boundary per document: whatever hashing, redaction or chunking raises for it
+                # (odd metadata, offsets outside its text) is its own error entry; the batch goes on.
+                try:
+                    prepared = self._prepare(doc, report)
+                except Exception as exc:  # noqa: BLE001
+                    report.errors.append(error_entry(doc.source or doc.id, exc))
+                    continue
+                if prepared is not None:
+                    todo.append(prepared)
+        if not todo:  # every document unchanged, empty or failed
+            return len(documents), 0
         all_chunks = [c for _, _, chunks, _ in todo for c in chunks]
-        vectors = self._vectors(all_chunks, [doc.id for doc, _, _, existed in todo if existed], report)
+        with stage(report.stages, "embed"):
+            vectors = self._vectors(all_chunks, [doc.id for doc, _, _, existed in todo if existed], report)
+        with stage(report.stages, "write"):
+            self._write(todo, vectors, report)
+        return len(documents), len(all_chunks)
+
+    def _write(self, todo: list[tuple[Document, str, list[Chunk], bool]], vectors: np.ndarray,
+               report: IngestReport) -> None:
         offset = 0
         for doc, digest, chunks, existed in todo:
             vecs = vectors[offset:offset + len(chunks)]
@@ -283,7 +297,6 @@ class KnowledgeBase:
                 report.documents_updated += 1
             else:
                 report.documents_added += 1
-        return len(documents), len(all_chunks)
 
     def _prepare(self, doc: Document, report: IngestReport) -> tuple[Document, str, list[Chunk], bool] | None:
         """(redacted document, content hash, chunks, existed) for a document to write, or None when it

@@ -6,6 +6,7 @@ import queue
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from typing import Any, Iterable, Iterator
 
 from tqdm import tqdm
@@ -79,3 +80,26 @@ class Throughput:
 
     def close(self) -> None:
         self.bar.close()
+
+
+@contextmanager
+def stage(stages: dict[str, float], name: str) -> Iterator[None]:
+    """Adds the seconds the block takes to stages[name] (an ingest's per-stage time)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        stages[name] = round(stages.get(name, 0.0) + time.perf_counter() - started, 6)
+
+
+def waited(items: Iterable[Any], stages: dict[str, float], name: str) -> Iterator[Any]:
+    """`items`, adding to stages[name] the time the consumer waits for each one (for a prefetch: how long
+    the reader, not the embedding, held the ingest up)."""
+    iterator = iter(items)
+    while True:
+        with stage(stages, name):
+            item = next(iterator, _DONE)
+        if item is _DONE:
+            return
+        yield item
+

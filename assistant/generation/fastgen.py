@@ -58,6 +58,13 @@ class Timing:
     def tokens_per_s(self) -> float:
         return self.new_tokens / self.total_s if self.total_s else 0.0
 
+    def emitted(self, count: int, started: float) -> None:
+        """The count-th new token was just chosen (time since `started`, a perf_counter reading)."""
+        elapsed = time.perf_counter() - started
+        if count == 1:
+            self.first_token_s = elapsed
+        self.new_tokens, self.total_s = count, elapsed
+
 
 def base_of(model):
     """The transformers model under a PeftModel (LoRA layers stay wrapped in place), or the model itself."""
@@ -251,10 +258,7 @@ class FastDecoder:
                 length += 1
                 ids.append(token)
                 emitted = length - n
-                if emitted == 1:
-                    self.last.first_token_s = time.perf_counter() - started
-                self.last.new_tokens = emitted
-                self.last.total_s = time.perf_counter() - started
+                self.last.emitted(emitted, started)
                 yield token
                 if token in self.eos or emitted == max_new_tokens:
                     self.last.total_s = time.perf_counter() - started

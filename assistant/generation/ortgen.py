@@ -207,10 +207,7 @@ class OrtDecoder:
                 seen[token] = True
                 ids.append(token)
                 emitted = len(ids) - n
-                if emitted == 1:
-                    self.last.first_token_s = time.perf_counter() - started
-                self.last.new_tokens = emitted
-                self.last.total_s = time.perf_counter() - started
+                self.last.emitted(emitted, started)
                 yield token
                 if token in self.eos or emitted == max_new_tokens:
                     self.last.total_s = time.perf_counter() - started

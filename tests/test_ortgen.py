@@ -104,6 +104,11 @@ def test_stopping_early_leaves_the_state_usable(torch_grounded, onnx_dir):
     next(stream), next(stream)
     stream.close()  # the caller stops reading (a closed HTTP stream)
     assert list(decoder.generate_ids(ids, max_new_tokens=MAX_NEW, repetition_penalty=1.05)) == whole
+    with pytest.raises(ValueError, match="expected at least one prompt token"):
+        next(decoder.generate_ids([], max_new_tokens=4))
+    with pytest.raises(ValueError, match="the model's context holds"):  # refused before touching the state
+        next(decoder.generate_ids([1] * 9000, max_new_tokens=4))
+    assert list(decoder.generate_ids(ids, max_new_tokens=MAX_NEW, repetition_penalty=1.05)) == whole
 
 
 def test_the_build_is_cached_and_keyed_by_the_adapter(torch_grounded, onnx_dir, tmp_path):

@@ -132,7 +132,6 @@ class OrtDecoder:
         self.context = int(genai["model"].get("context_length", max_length))
         gen_eos = genai["model"].get("eos_token_id")
         self.eos = set(eos_token_ids) | set([gen_eos] if isinstance(gen_eos, int) else (gen_eos or []))
-        self.vocab = int(genai["model"]["vocab_size"])
         self.prefix_cache, self.lookahead, self.min_ngram = prefix_cache, lookahead, min_ngram
         self.max_length = min(max_length, self.context)
         self._gen = None
@@ -182,6 +181,8 @@ class OrtDecoder:
         import torch
 
         ids = [int(t) for t in (input_ids[0].tolist() if hasattr(input_ids, "tolist") else input_ids)]
+        if not ids:
+            raise ValueError("generate_ids: expected at least one prompt token, found none")
         started = time.perf_counter()
         self.last = Timing(prompt_tokens=len(ids))
         n = len(ids)
@@ -215,18 +216,24 @@ class OrtDecoder:
                 if j >= len(drafted) or token != drafted[j]:
                     break
                 self.last.accepted += 1
-            # the state holds ids[:-1]'s keys/values plus rejected draft tokens beyond them
-            valid = len(ids) - 1
-            if len(self._held) > valid:
-                gen.rewind_to(valid)
             room = max_new_tokens - (len(ids) - n) - 1
             drafted = prompt_lookup(ids, self.lookahead, self.min_ngram)[:room] if self.lookahead else []
             self.last.drafted += len(drafted)
             self.last.steps += 1
-            block = [ids[-1], *drafted]
-            gen.append_tokens(block)
-            self._held = ids[:-1] + block
-            if drafted:
-                rows = np.asarray(gen.get_output("logits"), dtype=np.float32).reshape(len(block), -1)
-            else:
-                rows = np.asarray(gen.get_logits(), dtype=np.float32).reshape(1, -1)
+            try:
+                rows = self._forward(gen, ids, drafted)
+            except Exception:
+                self.forget_prefixes()  # the runtime's state no longer matches _held
+                raise
+
+    def _forward(self, gen, ids: list[int], drafted: list[int]) -> np.ndarray:
+        """Logits after the latest token and each drafted one: (1 + len(drafted), vocab)."""
+        valid = len(ids) - 1  # the state holds ids[:-1]'s keys/values, plus rejected drafts beyond them
+        if len(self._held) > valid:
+            gen.rewind_to(valid)
+        block = [ids[-1], *drafted]
+        gen.append_tokens(block)
+        self._held = ids[:-1] + block
+        if drafted:  # every position's logits (the runtime returns the whole block's)
+            return np.asarray(gen.get_output("logits"), dtype=np.float32).reshape(len(block), -1)
+        return np.asarray(gen.get_logits(), dtype=np.float32).reshape(1, -1)

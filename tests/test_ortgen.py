@@ -3,6 +3,10 @@ bundled model and the shipped grounded-answer adapter."""
 
 import json
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -142,8 +146,6 @@ def test_an_architecture_the_builder_cannot_export_falls_back_to_torch(tmp_path,
 
 
 def test_old_builds_are_dropped_least_recently_used_first(tmp_path, monkeypatch):
-    import os
-
     from assistant.generation import ortgen
 
     monkeypatch.setattr(ortgen, "KEEP_BUILDS", 3)
@@ -155,5 +157,21 @@ def test_old_builds_are_dropped_least_recently_used_first(tmp_path, monkeypatch)
     (tmp_path / "just-built").mkdir()
     (tmp_path / "just-built" / "built-from.json").write_text("{}")
     (tmp_path / "not-a-build").mkdir()  # no stamp: not ours to remove
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (tmp_path / f"newest.tmp-{dead.stdout.strip()}").mkdir()  # a build whose process died half-way
+    (tmp_path / f"newest.tmp-{os.getpid()}").mkdir()  # one still being written (this process)
     ortgen._prune(tmp_path, keep=tmp_path / "just-built")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["just-built", "newest", "not-a-build", "recent"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["just-built", "newest", f"newest.tmp-{os.getpid()}",
+                                                         "not-a-build", "recent"]
+
+
+def test_two_processes_building_the_same_model_both_get_it(torch_grounded, tmp_path):
+    code = ("import sys; from pathlib import Path; from assistant.generation.ortgen import built_model; "
+            "print(built_model(Path(sys.argv[1]), Path(sys.argv[2])))")
+    runs = [subprocess.Popen([sys.executable, "-c", code, str(torch_grounded._path), str(tmp_path)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert all(run.returncode == 0 for run in runs), [err[-500:] for _, err in outputs]
+    built = {out.strip() for out, _ in outputs}
+    assert len(built) == 1 and (Path(built.pop()) / "model.onnx").is_file()
+    assert [p.name for p in (tmp_path / "onnx").iterdir() if ".tmp-" in p.name] == []

@@ -76,7 +76,7 @@ def built_model(model_dir: Path, cache_root: Path, adapter_dir: Path | None = No
     key = hashlib.sha256(json.dumps(stamp, sort_keys=True).encode()).hexdigest()[:16]
     target = cache_root / "onnx" / f"{model_dir.name}-{precision}-{key}"
     stamp_file = target / "built-from.json"
-    if stamp_file.is_file() and json.loads(stamp_file.read_text()) == stamp:
+    if _stamped(stamp_file, stamp):
         stamp_file.touch()  # last use, for _prune
         return target
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
@@ -95,19 +95,49 @@ def built_model(model_dir: Path, cache_root: Path, adapter_dir: Path | None = No
                            "the torch path for this model")
     shutil.rmtree(tmp / "hf-cache", ignore_errors=True)
     (tmp / "built-from.json").write_text(json.dumps(stamp, indent=1))
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(tmp, target)  # a concurrent build just loses the race harmlessly
+    if _stamped(stamp_file, stamp):  # another process published the same build meanwhile: keep theirs
+        shutil.rmtree(tmp, ignore_errors=True)
+        return target
+    shutil.rmtree(target, ignore_errors=True)  # a stale build of the same key (half-written, older runtime)
+    try:
+        os.replace(tmp, target)
+    except OSError:  # lost the race between the check and the rename: theirs is as good as ours
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not _stamped(stamp_file, stamp):
+            raise
     _prune(target.parent, keep=target)
     return target
+
+
+def _stamped(stamp_file: Path, stamp: dict) -> bool:
+    try:
+        return json.loads(stamp_file.read_text()) == stamp
+    except (OSError, ValueError):
+        return False
 
 
 def _prune(root: Path, keep: Path) -> None:
     """Drops all but the KEEP_BUILDS most recently used builds (each is ~0.5 GB in fp32; every adapter and
     every retrained adapter is a new build). A process still holding a dropped one keeps its open files."""
-    builds = sorted((p for p in root.iterdir() if (p / "built-from.json").is_file() and p != keep),
+    for partial in root.glob("*.tmp-*"):  # a build whose process died half-way (its pid is gone)
+        pid = partial.name.rsplit(".tmp-", 1)[1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(partial, ignore_errors=True)
+    builds = sorted((p for p in root.iterdir() if ".tmp-" not in p.name and p != keep
+                     and (p / "built-from.json").is_file()),
                     key=lambda p: (p / "built-from.json").stat().st_mtime, reverse=True)
     for old in builds[KEEP_BUILDS - 1:]:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 class OrtDecoder:

@@ -89,3 +89,23 @@ def test_the_shipped_grounded_adapter_is_the_default_and_answers_with_its_own_ci
                          "All notices shall be in writing and delivered by courier." + pad])
     text = generator.generate("What law governs this agreement?", hits)
     assert "Delaware" in text and "[2]" in text, text
+
+
+def test_publishing_a_build_keeps_an_equal_one_already_there(tmp_path):
+    """Two processes converting at once: the second keeps the first's published files (a process may be
+    loading them) instead of deleting them; a stale build is replaced."""
+    from assistant.core.models import publish
+
+    target, mine = tmp_path / "model", tmp_path / "model.tmp-1"
+    target.mkdir()
+    (target / "weights").write_text("theirs")
+    before = (target / "weights").stat().st_ino
+    mine.mkdir()
+    (mine / "weights").write_text("mine")
+    publish(mine, target, current=lambda: True)
+    assert (target / "weights").stat().st_ino == before and not mine.exists()
+    mine.mkdir()
+    (mine / "weights").write_text("mine")
+    publish(mine, target, current=lambda: False)  # theirs is stale
+    assert (target / "weights").read_text() == "mine" and not mine.exists()
+

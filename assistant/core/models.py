@@ -78,7 +78,10 @@ def cached_bundled_model(cache_dir: Path) -> Path:
     stamp = target / "converted-from.json"
     # Name and size, not path: every virtualenv holds its own copy of the same weights.
     source = {"gguf": gguf.name, "size": gguf.stat().st_size}
-    if stamp.is_file() and json.loads(stamp.read_text()) == source:
+    def current() -> bool:  # asked again after converting: another process may have finished first
+        return stamped(stamp, source)
+
+    if current():
         return target
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -94,6 +97,29 @@ def cached_bundled_model(cache_dir: Path) -> Path:
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
     (tmp / "converted-from.json").write_text(json.dumps(source))
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(tmp, target)  # another process converting at the same time just loses the race harmlessly
+    publish(tmp, target, current)
     return target
+
+
+def publish(tmp: Path, target: Path, current) -> None:
+    """Moves a finished build from `tmp` to `target`. When `current()` says another process has already
+    published an equal build there, that one is kept and `tmp` dropped: deleting it could pull files from
+    under a process loading them. A stale `target` (older source, half-written) is replaced."""
+    if current():
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
+    shutil.rmtree(target, ignore_errors=True)
+    try:
+        os.replace(tmp, target)
+    except OSError:  # another process renamed its build into place between the check and ours
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not current():
+            raise
+
+
+def stamped(stamp_file: Path, expected: dict) -> bool:
+    """Whether `stamp_file` holds exactly `expected` (a build's record of what it was built from)."""
+    try:
+        return json.loads(stamp_file.read_text()) == expected
+    except (OSError, ValueError):
+        return False

@@ -33,6 +33,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from assistant.core.errors import ModelNotFoundError
+from assistant.core.models import publish, stamped
 from assistant.generation.fastgen import Timing, prompt_lookup
 
 PRECISIONS = ("fp32", "int8", "int4")
@@ -76,7 +77,7 @@ def built_model(model_dir: Path, cache_root: Path, adapter_dir: Path | None = No
     key = hashlib.sha256(json.dumps(stamp, sort_keys=True).encode()).hexdigest()[:16]
     target = cache_root / "onnx" / f"{model_dir.name}-{precision}-{key}"
     stamp_file = target / "built-from.json"
-    if _stamped(stamp_file, stamp):
+    if stamped(stamp_file, stamp):
         stamp_file.touch()  # last use, for _prune
         return target
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
@@ -95,25 +96,9 @@ def built_model(model_dir: Path, cache_root: Path, adapter_dir: Path | None = No
                            "the torch path for this model")
     shutil.rmtree(tmp / "hf-cache", ignore_errors=True)
     (tmp / "built-from.json").write_text(json.dumps(stamp, indent=1))
-    if _stamped(stamp_file, stamp):  # another process published the same build meanwhile: keep theirs
-        shutil.rmtree(tmp, ignore_errors=True)
-        return target
-    shutil.rmtree(target, ignore_errors=True)  # a stale build of the same key (half-written, older runtime)
-    try:
-        os.replace(tmp, target)
-    except OSError:  # lost the race between the check and the rename: theirs is as good as ours
-        shutil.rmtree(tmp, ignore_errors=True)
-        if not _stamped(stamp_file, stamp):
-            raise
+    publish(tmp, target, lambda: stamped(stamp_file, stamp))  # another process's equal build is kept
     _prune(target.parent, keep=target)
     return target
-
-
-def _stamped(stamp_file: Path, stamp: dict) -> bool:
-    try:
-        return json.loads(stamp_file.read_text()) == stamp
-    except (OSError, ValueError):
-        return False
 
 
 def _prune(root: Path, keep: Path) -> None:

@@ -238,47 +238,22 @@ class FastDecoder:
         # tokens and must not find itself in inference mode.
         with torch.inference_mode():
             logits, cache = self._prefill(input_ids, prefix)
-            n = input_ids.shape[1]
-            total = n + max_new_tokens
-            seen = torch.empty(1, total, dtype=torch.long)
-            seen[:, :n] = input_ids
-            keys, values = self._buffers(cache, total) if self.lean else (None, None)
-        length = n  # valid ids in `seen`; the last one's keys/values are not computed yet
-        ids = input_ids[0].tolist()  # the same ids as a list, for the draft search
-        logits_rows = logits  # (rows, vocab): predictions for the ids at length-1, length, …
-        drafted: list[int] = []
-        while True:
-            for j in range(logits_rows.shape[0]):
-                with torch.inference_mode():
-                    row = apply_repetition_penalty(logits_rows[j:j + 1], seen[:, :length], repetition_penalty)
-                    if constraint is not None:
-                        row = constraint.apply(row, ids[n:])
-                    token = int(row.argmax(-1))
-                    seen[0, length] = token
-                length += 1
-                ids.append(token)
-                emitted = length - n
-                self.last.emitted(emitted, started)
-                yield token
-                if token in self.eos or emitted == max_new_tokens:
-                    self.last.total_s = time.perf_counter() - started
-                    return
-                if j >= len(drafted) or token != drafted[j]:
-                    break  # the draft diverged (or ran out): later rows predicted from tokens not taken
-                self.last.accepted += 1
-            room = max_new_tokens - (length - n) - 1  # the block also yields one token past the draft
-            drafted = prompt_lookup(ids, self.lookahead, self.min_ngram)[:room] if self.lookahead else []
-            self.last.drafted += len(drafted)
-            self.last.steps += 1
+            keys, values = self._buffers(cache, input_ids.shape[1] + max_new_tokens) if self.lean else (None, None)
+        ids = input_ids[0].tolist()
+
+        def forward(drafted: list[int]) -> torch.Tensor:
             with torch.inference_mode(), _threads(self.decode_threads):
-                pos = length - 1
+                pos = len(ids) - 1  # the last id's keys/values are not computed yet
                 if self.lean:  # drafts exist only on the lean path
-                    logits_rows = self._lean_step(torch.tensor([[ids[-1], *drafted]]), pos, keys, values)
-                else:
-                    p = torch.tensor([pos])
-                    out = self.model(input_ids=torch.tensor([[ids[-1]]]), cache=cache, use_cache=True,
-                                     cache_position=p, position_ids=p[None], logits_to_keep=1)
-                    logits_rows = out.logits[:, -1, :].to(torch.float32)
+                    return self._lean_step(torch.tensor([[ids[-1], *drafted]]), pos, keys, values)
+                p = torch.tensor([pos])
+                out = self.model(input_ids=torch.tensor([[ids[-1]]]), cache=cache, use_cache=True,
+                                 cache_position=p, position_ids=p[None], logits_to_keep=1)
+                return out.logits[:, -1, :].to(torch.float32)
+
+        yield from greedy_loop(logits, ids, forward, max_new_tokens=max_new_tokens, repetition_penalty=repetition_penalty,
+                               constraint=constraint, eos=self.eos, lookahead=self.lookahead, min_ngram=self.min_ngram,
+                               timing=self.last, started=started)
 
     @staticmethod
     def _buffers(cache, total: int):
@@ -292,6 +267,47 @@ class FastDecoder:
             keys.append(kb)
             values.append(vb)
         return keys, values
+
+
+def greedy_loop(rows: torch.Tensor, ids: list[int], forward: Callable[[list[int]], torch.Tensor], *,
+                max_new_tokens: int, repetition_penalty: float, constraint, eos: set[int], lookahead: int,
+                min_ngram: int, timing: Timing, started: float) -> Iterator[int]:
+    """The decode loop both decoders (FastDecoder, ortgen.OrtDecoder) run over their own forwards. Each
+    row of `rows` (float32, (rows, vocab)) predicts the token after ids[-1], then after each drafted
+    token; its token is HF's repetition penalty over prompt + answer, then the citation `constraint`, then
+    argmax — what a logits processor does in `generate`. A drafted token is kept only while it equals that
+    choice, so the text is greedy decoding's. `forward(drafted)` returns the rows for [ids[-1], *drafted].
+    `ids` (the prompt's, then the answer's) grows in place; yields each new id, the eos id included, then
+    stops. inference_mode is entered per step, never held across a yield: the caller's code runs between
+    tokens and must not find itself in inference mode."""
+    n = len(ids)
+    with torch.inference_mode():
+        seen = torch.empty(1, n + max_new_tokens, dtype=torch.long)
+        seen[0, :n] = torch.tensor(ids)
+    drafted: list[int] = []
+    while True:
+        for j in range(rows.shape[0]):
+            with torch.inference_mode():
+                row = apply_repetition_penalty(rows[j:j + 1], seen[:, :len(ids)], repetition_penalty)
+                if constraint is not None:
+                    row = constraint.apply(row, ids[n:])
+                token = int(row.argmax(-1))
+                seen[0, len(ids)] = token
+            ids.append(token)
+            emitted = len(ids) - n
+            timing.emitted(emitted, started)
+            yield token
+            if token in eos or emitted == max_new_tokens:
+                timing.total_s = time.perf_counter() - started
+                return
+            if j >= len(drafted) or token != drafted[j]:
+                break  # the draft diverged (or ran out): later rows predicted from tokens not taken
+            timing.accepted += 1
+        room = max_new_tokens - (len(ids) - n) - 1  # the block also yields one token past the draft
+        drafted = prompt_lookup(ids, lookahead, min_ngram)[:room] if lookahead else []
+        timing.drafted += len(drafted)
+        timing.steps += 1
+        rows = forward(drafted)
 
 
 def prompt_lookup(ids: Sequence[int], lookahead: int, min_ngram: int = 2) -> list[int]:

@@ -10,13 +10,12 @@ A LoRA adapter is built into its own variant (`adapter_path`): the graph compute
 peft does, unmerged, so each adapter costs one more copy of the weights on disk and in memory (~545 MB fp32
 for the 135M model).
 
-The loop keeps everything the torch fast path does: tokens are chosen here, not by the runtime, so the
-repetition penalty (HF's arithmetic over prompt + answer), the citation constraint (constrain.py) and the
-stop rules are the ones `fastgen.FastDecoder` applies; prompt lookup proposes tokens copied from the
-sources and checks them in one forward (the runtime returns every position's logits for a block, and
-`rewind_to` drops the rejected ones). One generator state is kept between requests, so a prompt sharing
-its opening with the previous one (the system block, or the same question asked again) appends only the
-rest (`prefix_cache`; a shorter prefill changes float rounding in the last bits)."""
+Tokens are chosen here, not by the runtime: the loop is fastgen.greedy_loop, the one FastDecoder runs, so
+the repetition penalty (HF's arithmetic over prompt + answer), the citation constraint (constrain.py), the
+stop rules and prompt lookup are the torch path's; the runtime returns every position's logits for a
+drafted block, and `rewind_to` drops the rejected ones. One generator state is kept between requests, so
+a prompt sharing its opening with the previous one (the system block, or the same question asked again)
+appends only the rest; appending in pieces gives the same logits as one pass (tests/test_ortgen.py)."""
 
 from __future__ import annotations
 
@@ -31,10 +30,11 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
+import torch
 
 from assistant.core.errors import ModelNotFoundError
 from assistant.core.models import publish, stamped
-from assistant.generation.fastgen import Timing, prompt_lookup
+from assistant.generation.fastgen import Timing, greedy_loop
 
 PRECISIONS = ("fp32", "int8", "int4")
 PREFILL_CHUNK = 200
@@ -193,53 +193,28 @@ class OrtDecoder:
         """Yield greedy token ids one at a time (the eos id included, then stop), as FastDecoder does:
         same penalty, same constraint, same draft rule. `prefix` is accepted for the same signature; the
         kept state reuses any shared opening, not only the system block."""
-        import torch
-
         ids = [int(t) for t in (input_ids[0].tolist() if hasattr(input_ids, "tolist") else input_ids)]
         if not ids:
             raise ValueError("generate_ids: expected at least one prompt token, found none")
         started = time.perf_counter()
         self.last = Timing(prompt_tokens=len(ids))
-        n = len(ids)
         try:
             rows = self._prefill(ids, max_new_tokens)
         except Exception:
             self.forget_prefixes()  # the state may hold part of a prompt
             raise
-        seen = np.zeros(rows.shape[1], dtype=bool)
-        seen[np.asarray(ids, dtype=np.int64)] = True
-        drafted: list[int] = []
         gen = self._gen
-        while True:
-            for j in range(rows.shape[0]):
-                row = rows[j:j + 1]
-                if repetition_penalty != 1.0:
-                    penalised = np.where(row < 0, row * repetition_penalty, row / repetition_penalty)
-                    row = np.where(seen, penalised, row)
-                if constraint is not None:
-                    token = int(constraint.apply(torch.from_numpy(np.ascontiguousarray(row)), ids[n:]).argmax(-1))
-                else:
-                    token = int(row[0].argmax())
-                seen[token] = True
-                ids.append(token)
-                emitted = len(ids) - n
-                self.last.emitted(emitted, started)
-                yield token
-                if token in self.eos or emitted == max_new_tokens:
-                    self.last.total_s = time.perf_counter() - started
-                    return
-                if j >= len(drafted) or token != drafted[j]:
-                    break
-                self.last.accepted += 1
-            room = max_new_tokens - (len(ids) - n) - 1
-            drafted = prompt_lookup(ids, self.lookahead, self.min_ngram)[:room] if self.lookahead else []
-            self.last.drafted += len(drafted)
-            self.last.steps += 1
+
+        def forward(drafted: list[int]) -> torch.Tensor:
             try:
-                rows = self._forward(gen, ids, drafted)
+                return torch.from_numpy(self._forward(gen, ids, drafted))
             except Exception:
                 self.forget_prefixes()  # the runtime's state no longer matches _held
                 raise
+
+        yield from greedy_loop(torch.from_numpy(rows), ids, forward, max_new_tokens=max_new_tokens,
+                               repetition_penalty=repetition_penalty, constraint=constraint, eos=self.eos,
+                               lookahead=self.lookahead, min_ngram=self.min_ngram, timing=self.last, started=started)
 
     def _forward(self, gen, ids: list[int], drafted: list[int]) -> np.ndarray:
         """Logits after the latest token and each drafted one: (1 + len(drafted), vocab)."""

@@ -78,6 +78,7 @@ def cached_bundled_model(cache_dir: Path) -> Path:
     stamp = target / "converted-from.json"
     # Name and size, not path: every virtualenv holds its own copy of the same weights.
     source = {"gguf": gguf.name, "size": gguf.stat().st_size}
+
     def current() -> bool:  # asked again after converting: another process may have finished first
         return stamped(stamp, source)
 

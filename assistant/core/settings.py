@@ -221,8 +221,9 @@ class GeneratorConfig:
     # "int8": int8 weights (torch: dynamic int8 linear layers; onnx: the builder's int8), "int4" (onnx only):
     # faster decode, different numbers, so sometimes different text. Fast path only.
     quantize: str = "none"
-    # Reuse the keys/values of the previous prompt's shared opening (the system block) across requests
-    # (fast path only): shorter prefill, float rounding differs from a full prefill (~1e-5 in the logits).
+    # torch fast path: reuse the system block's keys/values across requests; shorter prefill, float rounding
+    # differs from a full prefill (~1e-5 in the logits). The onnx runtime always appends after the previous
+    # prompt's shared opening: there that gives the same logits (tests/test_ortgen.py).
     prefix_cache: bool = False
     # Prompt lookup (fast path): up to this many tokens copied from the sources are proposed after a
     # matching n-gram and checked in one forward; greedy text is kept, so grounded answers come faster.

@@ -48,6 +48,7 @@ def _blocks(text: str) -> list[tuple[int, int]]:
     """Line groups that sentences never cross: paragraphs, list items, headings (a heading is its own block)."""
     blocks: list[tuple[int, int]] = []
     start = None
+    last_end = 0  # end of the latest non-blank line (always set before a block closes)
     prev_heading = False
     pos = 0
     for line in text.splitlines(keepends=True):

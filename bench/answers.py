@@ -23,10 +23,10 @@ and the 500 PubMedQA dev abstracts. Questions come only from the half the ground
     .venv/bin/python bench/answers.py [--limit 30] [--config NAME=ADAPTER[:MODE ...] ...] [--json F]
     .venv/bin/python bench/answers.py --from-json F   # the table of an earlier run again
 
-Without --config: `baseline=base:plain:anysubject:anyclause:nofocus:refusals` (the plain model, unconstrained
+Without --config: `baseline=base:plain:anysubject:anyterms:anyclause:nofocus:refusals` (the plain model, unconstrained
 decoding, no subject check, passages as stored: the pipeline before the grounded adapter) against
-`default=default` (the shipped configuration). MODES: plain, anysubject, anyclause, nofocus, refusals,
-norefusals, torch (runtime), int8, int4 (quantize).
+`default=default` (the shipped configuration). MODES: plain, anysubject, anyterms, anyclause, nofocus,
+refusals, norefusals, torch (runtime), int8, int4 (quantize).
 """
 
 from __future__ import annotations
@@ -225,6 +225,7 @@ def _legal(document):
 MODES = {
     "plain": ("generator", "constrain_citations", False),  # unconstrained decoding (the baseline's)
     "anysubject": ("reliability", "subject_max_zipf", 0.0),  # no question-subject check
+    "anyterms": ("reliability", "claim_terms_max_zipf", 0.0),  # a sentence's names need not be in its evidence
     "anyclause": ("reliability", "clause_topics", False),  # a clause question may be answered from any clause
     "nofocus": ("generator", "focus", False),  # passages in stored order, not led by the closest sentence
     "refusals": ("generator", "refusals", True),
@@ -239,7 +240,7 @@ def parse_configs(specs: list[str], settings: Settings) -> dict[str, tuple]:
     """NAME=ADAPTER[:MODE ...] → (generator config, settings). ADAPTER: `base` (the plain model), `default`
     (the shipped setting: the grounded adapter), a directory or a registered name; MODES above."""
     configs = {}
-    for spec in specs or ["baseline=base:plain:anysubject:anyclause:nofocus:refusals", "default=default"]:
+    for spec in specs or ["baseline=base:plain:anysubject:anyterms:anyclause:nofocus:refusals", "default=default"]:
         name, _, rest = spec.partition("=")
         adapter, *modes = rest.split(":")
         unknown = set(modes) - set(MODES)

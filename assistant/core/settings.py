@@ -282,6 +282,11 @@ class ReliabilityConfig:
     # drafting. 0 turns it off. Not fitted: 4 sits between question frame words ("treatments" 4.1,
     # "symptoms" 4.5) and disease, drug and party names (mostly 2-3.5); measured by `bench/answers.py`.
     subject_max_zipf: float = 4.0
+    # Names a backed sentence states must be in what backs it: its words rarer than this (drug, disease,
+    # party names) must appear in the evidence sentence, the passage's title or its heading, else the
+    # citation does not support it (a drug name the model invented, a disease swapped for the one the
+    # passage names). 0 turns it off.
+    claim_terms_max_zipf: float = 4.0
     # A question asking for a contract clause (retrieval/clause_topics.py) is answered from that clause when
     # a retrieved passage is it: a sentence from another clause (severability for "which law governs?")
     # is removed, and the quote fallback skips it.
@@ -320,6 +325,8 @@ class ReliabilityConfig:
         _check(0.0 <= self.quote_min_similarity <= 1.0, "reliability", "quote_min_similarity", "0..1", self.quote_min_similarity)
         _check(0.0 <= self.subject_max_zipf <= 8.0, "reliability", "subject_max_zipf",
                "0..8 on the Zipf scale (0: off; 4 = rarer than 'symptoms')", self.subject_max_zipf)
+        _check(0.0 <= self.claim_terms_max_zipf <= 8.0, "reliability", "claim_terms_max_zipf",
+               "0..8 on the Zipf scale (0: off; 4 = rarer than 'symptoms')", self.claim_terms_max_zipf)
         _check(0.0 <= self.gated_quote_min_similarity <= 1.0, "reliability", "gated_quote_min_similarity", "0..1",
                self.gated_quote_min_similarity)
         _check(isinstance(self.notices, dict) and all(isinstance(k, str) and isinstance(v, str)

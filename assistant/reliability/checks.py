@@ -31,7 +31,14 @@ from assistant.core.types import (
     SentenceCheck,
 )
 from assistant.reliability.citations import citation_scores
-from assistant.reliability.coverage import off_clause, opening_retrieved, off_subject, quoted, topic_texts
+from assistant.reliability.coverage import (
+    off_clause,
+    off_subject,
+    opening_retrieved,
+    quoted,
+    topic_texts,
+    unsourced_terms,
+)
 
 NOT_FOUND = "Not found in the knowledge base."
 # Said instead of NOT_FOUND only when the KB holds no document at all (whoever asks): a new user's typo'd
@@ -47,6 +54,11 @@ _PREAMBLE = re.compile(r"^(?:(?:the )?answer(?: is)?\s*:\s*|according to (?:the 
 # A markdown heading copied out of a passage ("Amoxicillin: # Amoxicillin *Demo Document*"): supported
 # verbatim, so the verifier would pass it, but it answers nothing. "# of shares" (lowercase) is not one.
 _HEADING = re.compile(r"(?:^|[\s:])#{1,6}\s+[A-Z]")
+# Link text copied out of a web page ("Learn more about the signs and symptoms of urinary tract infections
+# in adults"): it names the question's subject, so it is close to the question and true to its passage,
+# and it answers nothing.
+_NAVIGATION = re.compile(r"^\W*(?:(?:to )?(?:learn|read|find out) more\b|for more (?:information|details)\b|"
+                         r"(?:click|visit|see also|go to)\b)", re.I)
 _LEADING_MARKERS = re.compile(r"\s*(?:\[\d+(?:\s*,\s*\d+)*\]\s*)+")
 _REFUSAL = re.compile(r"\b(not (?:found |mentioned |stated |given |provided )?in the (?:sources|context|text)|"
                       r"(?:sources|context) (?:do|does) not)\b", re.I)
@@ -84,13 +96,20 @@ class AnswerChecker:
         if claims:
             passages = [h.chunk.text for h in hits]
             matrix = self.scorer.score_matrix([c for c, _ in claims], passages, question)
-            scores = [[v.score for v in row] for row in matrix]
             threshold = self.threshold
+            # A passage the verifier passes backs a claim only when it also names what the claim names;
+            # one that does not scores as unsupporting, for the generator's citation metrics too.
+            unsourced = [{j: self._unsourced(claim, v.evidence, hits[j])
+                          for j, v in enumerate(row) if v.score >= threshold}
+                         for (claim, _), row in zip(claims, matrix)]
+            scores = [[0.0 if names.get(j) else v.score for j, v in enumerate(row)]
+                      for row, names in zip(matrix, unsourced)]
             own = citation_scores([c for _, c in claims], scores, threshold)
             metrics = {"generator_citation_recall": round(own.recall, 3),
                        "generator_citation_precision": round(own.precision, 3)}
-            checked = [self._judge(claim, cited, row_scores, [v.evidence for v in row], question, threshold, passages)
-                       for (claim, cited), row_scores, row in zip(claims, scores, matrix)]
+            checked = [self._judge(claim, cited, row_scores, [v.evidence for v in row], question, threshold, hits,
+                                   names)
+                       for (claim, cited), row_scores, row, names in zip(claims, scores, matrix, unsourced)]
             checked = [self._on_subject(c, question, hits, openings or {}) for c in checked]
         shown = [c for c in checked if c[3] in SHOWN_VERDICTS]
         if not any(c[3] in BACKED_VERDICTS for c in shown) and self.config.quote_fallback:
@@ -113,7 +132,9 @@ class AnswerChecker:
         return _assemble([quote], hits, {}, self.threshold) if quote else None
 
     def _judge(self, claim: str, cited: tuple[int, ...], scores: list[float], evidence: list[str],
-               question: str, thr: float, passages: Sequence[str]) -> tuple:
+               question: str, thr: float, hits: Sequence[Hit], unsourced: Mapping[int, list[str]]) -> tuple:
+        """`scores`: the verifier's, 0 where the passage does not name what the claim names (`unsourced`:
+        passage index → those names, for the passages the verifier passed)."""
         good = tuple(i for i in cited if scores[i] >= thr)
         if good:
             return claim, good, max(scores[i] for i in good), VERDICT_SUPPORTED, "", tuple(evidence[i] for i in good)
@@ -122,13 +143,29 @@ class AnswerChecker:
             note = "citation corrected by verifier" if cited else "citation added by verifier"
             return claim, (best,), scores[best], VERDICT_REPAIRED, note, (evidence[best],)
         support = max((scores[i] for i in cited), default=scores[best])
+        unnamed = next((unsourced[i] for i in cited if unsourced.get(i)), None) or next(
+            (names for names in unsourced.values() if names), None)
+        reason = f"its source does not name {quoted(unnamed)}" if unnamed else "no source supports this sentence"
         if self.config.unsupported == "flag":
-            return claim, cited, support, VERDICT_UNSUPPORTED, "no source supports this sentence", ()
+            return claim, cited, support, VERDICT_UNSUPPORTED, reason, ()
         if self.config.unsupported == "repair":
-            replaced = self._replacement(claim, scores, evidence, question, passages)
+            replaced = self._replacement(claim, scores, evidence, question, [h.chunk.text for h in hits])
             if replaced:
                 return replaced
-        return claim, (), support, VERDICT_REMOVED, "removed: no source supports this sentence", ()
+        return claim, (), support, VERDICT_REMOVED, f"removed: {reason}", ()
+
+    def _unsourced(self, claim: str, evidence: str, hit: Hit) -> list[str]:
+        """The claim's names (coverage.unsourced_terms) that what backs it does not give: its evidence
+        sentence, the passage's title and heading, and the passage sentences the claim copies (a list
+        the generator copied whole spans several of the passage's sentences; the verifier aligns it
+        with one)."""
+        if self.config.claim_terms_max_zipf <= 0:
+            return []
+        words = set(content_words(claim))
+        copied = [s for s in split_sentences(hit.chunk.text)
+                  if len(own := set(content_words(s))) >= 2 and len(own & words) >= COPIED_SHARE * len(own)]
+        texts = [t for t in (evidence, hit.chunk.title, hit.chunk.locator.section, *copied) if t]
+        return unsourced_terms(claim, texts, self.config.claim_terms_max_zipf)
 
     def _on_subject(self, c: tuple, question: str, hits: Sequence[Hit], openings: Mapping[str, str]) -> tuple:
         """A backed sentence is removed when what its passages are about (title, heading, opening, the
@@ -173,6 +210,7 @@ class AnswerChecker:
         zipf = self.config.subject_max_zipf
         candidates = [(i, s) for i, h in enumerate(hits) for s in split_sentences(h.chunk.text)
                       if not s.lstrip().startswith(("#", "*")) and len(content_words(s)) >= 4
+                      and not _NAVIGATION.match(s)
                       and not off_subject(question, topic_texts(h, s, openings), zipf, claim=s)
                       and not (self.config.clause_topics and off_clause(question, [h], s, hits))]
         if not candidates:
@@ -200,6 +238,7 @@ class AnswerChecker:
         return None
 
 
+COPIED_SHARE = 0.6  # a passage sentence with this share of its content words in a claim is copied by it
 QUOTE_CANDIDATES = 3  # source sentences the quote fallback verifies, closest to the question first
 OPENING_QUOTE_MIN_SIMILARITY = 0.25  # the quote's floor for parties / title / date questions, in the opening
 
@@ -228,7 +267,8 @@ def _claims(raw: str, n_hits: int, question: str) -> list[tuple[str, tuple[int, 
         text = stripped[:1].upper() + stripped[1:] if stripped != text else text
         text = re.sub(r"\s+([.,;:!?])", r"\1", text)
         words = content_words(text)
-        if not words or text.endswith("?") or _REFUSAL.search(text) or _HEADING.search(text) or set(words) <= asked:
+        if not words or text.endswith("?") or _REFUSAL.search(text) or _HEADING.search(text) or set(words) <= asked \
+                or _NAVIGATION.match(text):
             continue
         out.append((text, cited))
     return out

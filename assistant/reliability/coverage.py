@@ -24,7 +24,7 @@ import re
 from functools import lru_cache
 from typing import Iterable, Mapping, Sequence
 
-from assistant.core.text import CITATION, STOPWORDS, stem
+from assistant.core.text import CITATION, STOPWORDS, split_sentences, stem
 from assistant.core.types import Hit
 from assistant.retrieval.clause_topics import clause_topic
 from assistant.retrieval.query import asks_about_document
@@ -33,7 +33,7 @@ _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
 MIN_PREFIX = 5  # shortest shared prefix that counts as the same word ("diagnos", "expir")
 PREFIX_SHARE = 0.7  # ... and at least this share of the shorter word
 MAX_ACRONYM = 6
-OPENING_CHARS = 300  # a passage's opening, which names what it is about when its title does not
+OPENING_CHARS = 300  # how much of a document's or passage's opening names what it is about
 _CONNECTORS = {"of", "and", "for", "the", "&"}
 _CAPITALISED = re.compile(r"[A-Z][\w']*(?:[\s-]+(?:(?:of|and|for|the|&)[\s-]+)?[A-Z][\w']*)+")
 
@@ -126,7 +126,27 @@ def missing_subject(question: str, texts: Iterable[str], max_zipf: float) -> lis
     is off with max_zipf <= 0)."""
     if max_zipf <= 0:
         return []
-    terms = subject_terms(question, max_zipf)
+    return _uncovered(subject_terms(question, max_zipf), texts)
+
+
+def unsourced_terms(claim: str, texts: Iterable[str], max_zipf: float) -> list[str]:
+    """The claim's uncommon words (rarer than `max_zipf`: drug, disease, party and place names) that none
+    of the texts backing it names. The verifier reads a sentence's relation to its evidence and passed
+    "Lysergic acid diketride (LID) is the usual therapy for Loiasis" against a passage naming
+    diethylcarbamazine, and "an abnormal immune response may cause hemochromatosis" against "... may
+    cause sarcoidosis": a name its evidence does not give is not backed by it. Empty when the check is
+    off (max_zipf <= 0) or the claim is not English (every word would look rare)."""
+    if max_zipf <= 0:
+        return []
+    zipf = _zipf()
+    words = _words(claim)
+    if not words or not _in_english(claim, words, zipf):
+        return []
+    terms = [w for w in dict.fromkeys(words) if w not in STOPWORDS and zipf(w, "en") < max_zipf]
+    return _uncovered(terms, texts) if terms else []
+
+
+def _uncovered(terms: Sequence[str], texts: Iterable[str]) -> list[str]:
     if not terms:
         return []
     texts = list(texts)
@@ -146,28 +166,37 @@ def hit_texts(hits: Sequence[Hit]) -> list[str]:
 def topic_texts(hit: Hit, evidence: str = "", openings: Mapping[str, str] | None = None) -> list[str]:
     """What a passage's document is about, for one sentence drawn from the passage: the document's
     title and opening (`openings`: document id → its first passage), the section heading, the passage's
-    own opening and the passage sentence that backs the sentence. Not the rest of the passage, nor the
+    first sentence and the passage sentence that backs the sentence. Not the rest of the passage (a
+    cardiomyopathy passage listing causes opens on hemochromatosis and names sarcoidosis further down;
+    its hemochromatosis sentence does not answer "who is at risk for sarcoidosis?"), nor the
     document's other passages: a list of pituitary disorders that names acromegaly in passing does not
     make its sentence about Cushing's syndrome an answer about acromegaly, and the "American guideline"
     named in a hypertension leaflet's Definitions does not make its "When to Seek Care" crisis threshold
     the guideline's definition of high blood pressure."""
     chunk = hit.chunk
     opening = (openings or {}).get(chunk.doc_id, "")
-    return [t for t in (chunk.title, opening[:OPENING_CHARS], chunk.locator.section or "",
-                        chunk.text[:OPENING_CHARS], evidence) if t]
+    first = next(iter(split_sentences(chunk.text[:OPENING_CHARS])), "")
+    return [t for t in (chunk.title, opening[:OPENING_CHARS], chunk.locator.section or "", first, evidence) if t]
 
 
 def off_subject(question: str, texts: Iterable[str], max_zipf: float, claim: str = "") -> list[str]:
-    """The missing subject terms when texts miss more than half of them (a passage about "pulmonary
-    fibrosis" still answers "idiopathic pulmonary fibrosis"), else []. A `claim` (the sentence drawn
-    from the texts) that names the contract clause the question asks for is on subject: "Invoices are
-    payable within 45 days" answers the invoice half of "what about invoices and metformin?"."""
+    """The missing subject terms when texts miss more than half of them, each weighed by its rarity
+    (`max_zipf` + 1 − its Zipf frequency), else []. A passage about "pulmonary fibrosis" still answers
+    "idiopathic pulmonary fibrosis" (0.42 of the weight missing); one naming a "kidney" and "tumors" does
+    not answer "Wilms tumor and other childhood kidney tumors" (0.56: "wilms" is the rarest and says
+    most), nor one about "parasites" a question about "parasites - loiasis" (0.77). A `claim` (the
+    sentence drawn from the texts) that names the contract clause the question asks for is on subject:
+    "Invoices are payable within 45 days" answers the invoice half of "what about invoices and
+    metformin?"."""
     if claim and max_zipf > 0:
         frame = {stem(w) for w in clause_words(question)}
         if frame & {stem(w) for w in _words(claim)}:
             return []
     missing = missing_subject(question, texts, max_zipf)
-    if missing and 2 * len(missing) > len(subject_terms(question, max_zipf)):
+    if not missing:
+        return []
+    weight = {t: max_zipf + 1.0 - _zipf()(t, "en") for t in subject_terms(question, max_zipf)}
+    if 2 * sum(weight[t] for t in missing) > sum(weight.values()):
         return missing
     return []
 

@@ -137,3 +137,14 @@ def test_a_leading_decision_is_not_shown_as_part_of_a_verified_sentence():
                      "Will amoxicillin help me get over a cold?")
     assert claims == [("Amoxicillin does not work against viral infections such as the common cold.", (0,))]
     assert _claims("No patient had biliary atresia [1].", 2, "Was atresia seen?")[0][0] == "No patient had biliary atresia."
+
+
+def test_link_text_is_neither_an_answer_sentence_nor_a_quote(embedder):
+    text = ("Learn more about the signs and symptoms of urinary tract infections in adults. Symptoms of a bladder "
+            "infection include pain or burning during urination and urinating often.")
+    uti = [Hit(Chunk("u#0", "u", text, 0, len(text), title="Urinary Tract Infections"), 0.8, 0.6)]
+    question = "What are the symptoms of urinary tract infections in adults?"
+    r = checker(embedder).check(question, "Learn more about the signs and symptoms of urinary tract infections [1].", uti)
+    assert "Learn more" not in r.text
+    assert [s.text for s in r.sentences if s.verdict != "removed"] == [
+        "Symptoms of a bladder infection include pain or burning during urination and urinating often."]

@@ -1,9 +1,19 @@
 """The question's subject must be in the sources (reliability/coverage.py), with the real wordfreq lists."""
 
+from dataclasses import replace
+
 from assistant.core.settings import ReliabilityConfig
-from assistant.core.types import ABSTAIN_OFF_SUBJECT, VERDICT_REMOVED, Chunk, Hit, Locator
+from assistant.core.types import ABSTAIN_OFF_SUBJECT, VERDICT_REMOVED, VERDICT_UNSUPPORTED, Chunk, Hit, Locator
 from assistant.reliability import AnswerChecker, SupportScorer
-from assistant.reliability.coverage import missing_subject, off_clause, off_subject, opening_retrieved, subject_terms
+from assistant.reliability.coverage import (
+    missing_subject,
+    off_clause,
+    off_subject,
+    opening_retrieved,
+    subject_terms,
+    topic_texts,
+    unsourced_terms,
+)
 
 Z = ReliabilityConfig().subject_max_zipf
 
@@ -42,6 +52,57 @@ def test_most_of_a_long_subject_must_be_there():
     assert off_subject(question, ["People with pulmonary fibrosis may need oxygen therapy."], Z) == []
     assert off_subject(question, ["Asthma is treated with inhaled corticosteroids."], Z) == [
         "idiopathic", "pulmonary", "fibrosis"]
+
+
+def test_the_rarest_subject_term_weighs_most():
+    # MedQuAD questions whose own documents were hidden: the passages left name the common half
+    wilms = "What are the treatments for Wilms Tumor and Other Childhood Kidney Tumors?"
+    assert off_subject(wilms, ["If the patient has to wait for a donated kidney, other treatment is given. Tumors "
+                               "of the renal pelvis are treated with surgery."], Z) == ["wilms"]
+    assert off_subject(wilms, ["Wilms tumor is treated with surgery and chemotherapy."], Z) == []
+    assert off_subject("What are the treatments for Parasites - Loiasis?",
+                       ["Parasites - Cyclosporiasis: trimethoprim/sulfamethoxazole is the usual therapy."], Z) == ["loiasis"]
+
+
+def test_a_passage_is_about_its_first_sentence_not_every_item_it_lists():
+    text = ("Hemochromatosis: A disease in which too much iron builds up in the body. Sarcoidosis: A disease that "
+            "causes inflammation. Researchers believe that an abnormal immune response may cause sarcoidosis.")
+    hit = Hit(Chunk("c#3", "c", text, 900, 900 + len(text), title="What causes Cardiomyopathy?"), 0.9, 0.5)
+    question = "Who is at risk for sarcoidosis?"
+    iron = "Hemochromatosis: A disease in which too much iron builds up in the body."
+    assert off_subject(question, topic_texts(hit, iron), Z) == ["sarcoidosis"]
+    assert off_subject(question, topic_texts(hit, text.split(". ")[-1]), Z) == []
+
+
+def test_a_name_the_evidence_does_not_give_is_unsourced():
+    dec = ["The drug of choice for loiasis is diethylcarbamazine (DEC)."]
+    assert unsourced_terms("Lysergic acid diketride (LID) is the usual therapy for Loiasis.", dec, Z) == [
+        "lysergic", "diketride", "lid"]
+    assert unsourced_terms("Diethylcarbamazine is the usual drug for Loiasis.", dec, Z) == []
+    assert unsourced_terms("DEC treats loiasis.", dec, Z) == []  # acronyms and case as written
+    swapped = "Researchers believe that an abnormal immune response may cause hemochromatosis."
+    assert unsourced_terms(swapped, ["Researchers believe that an abnormal immune response may cause "
+                                     "sarcoidosis."], Z) == ["hemochromatosis"]
+    assert unsourced_terms("Amoxicillin wirkt nicht gegen Viren.", ["Amoxicillin ist ein Antibiotikum."], Z) == []
+    assert unsourced_terms(swapped, [], 0.0) == []  # off
+
+
+def test_the_checker_removes_a_sentence_naming_what_its_source_does_not(embedder):
+    text = ("Sarcoidosis: A disease that causes inflammation and can affect various organs in the body. Researchers "
+            "believe that an abnormal immune response may cause sarcoidosis.")
+    hits = [Hit(Chunk("c#0", "c", text, 0, len(text), title="What causes Cardiomyopathy?"), 0.9, 0.6)]
+    question = "What causes sarcoidosis?"
+    raw = ("Sarcoidosis is a disease that causes inflammation and can affect various organs in the body [1]. "
+           "Researchers believe that an abnormal immune response may cause hemochromatosis [1].")
+    config = ReliabilityConfig(quote_fallback=False)
+    result = AnswerChecker(SupportScorer(embedder), config).check(question, raw, hits)
+    assert [(s.verdict, s.note) for s in result.sentences] == [
+        ("supported", ""), (VERDICT_REMOVED, "removed: its source does not name “hemochromatosis”")]
+    flagged = AnswerChecker(SupportScorer(embedder), replace(config, unsupported="flag")).check(question, raw, hits)
+    assert flagged.sentences[1].verdict == VERDICT_UNSUPPORTED
+    # Off, the scorer passes the swapped name: the words around it are the passage's
+    off = AnswerChecker(SupportScorer(embedder), replace(config, claim_terms_max_zipf=0.0)).check(question, raw, hits)
+    assert "hemochromatosis" in off.text
 
 
 def test_the_checker_removes_a_true_sentence_about_another_subject(embedder):

@@ -98,13 +98,14 @@ DEMO_WRONG = [
 ]
 
 
-# Wrong answers the cheap-signal verifier still passes: a non-answer and an invented name that copy the
-# passage's wording, "too little" for "too much". They need the trained entailment model this suite is
-# for (issue 17); strict, so the day they are caught these marks must go. (The bare threshold true of
-# another question and the preamble for a clause question are caught now: the question-subject and
-# clause checks, reliability/coverage.py.)
+# Wrong answers the verifier still passes: "too little" for "too much" copies the passage's wording.
+# It needs an entailment model that reads the relation (issue 17); strict, so the day it is caught the
+# mark must go. (Caught now: the bare threshold true of another question and the preamble for a clause
+# question by the question-subject and clause checks; the invented names by the claim-terms check,
+# reliability/coverage.unsourced_terms; the non-answer by the same check, as it words "confirms",
+# which its evidence sentence does not.)
 MISSED = pytest.mark.xfail(strict=True, reason="needs the trained entailment cross-encoder (issue 17)")
-MISSED_NOW = {"non-answer", "invented name"}
+MISSED_NOW: set[str] = set()
 
 
 @pytest.mark.parametrize("case,question,passages,raw,forbidden", [
@@ -165,7 +166,7 @@ def _medquad(relative: str, question_start: str) -> str:
 MEDQUAD_WRONG = [
     # (case, file, question the answer is under, question asked, wrong answer, phrase no backed sentence may hold)
     pytest.param("invented drug", "7_SeniorHealth_QA/0000028.xml", "What causes Gout", "What causes gout?",
-                 "Gout is caused by the drug alluparaben building up in the joints [1].", "alluparaben", marks=MISSED),
+                 "Gout is caused by the drug alluparaben building up in the joints [1].", "alluparaben"),
     ("reversed cause", "7_SeniorHealth_QA/0000018.xml", "What causes Dry Mouth", "What causes dry mouth?",
      "No. In fact, dry mouth is never caused by medicines [1].", "never caused"),
     ("question echo", "7_SeniorHealth_QA/0000018.xml", "What causes Dry Mouth", "What causes dry mouth?",

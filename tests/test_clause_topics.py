@@ -40,3 +40,24 @@ def test_a_passage_matches_by_heading_synonym_or_by_clause_wording():
     assert not law.matches(chunk("Each party shall comply with all applicable laws.", section="Compliance"))
     # "law" as a whole word of the heading, not inside another word
     assert not law.matches(chunk("The parties ...", section="Lawful Conduct"))
+
+
+@pytest.mark.parametrize("text", [
+    "14. General Provisions. (a) This Agreement is governed in all respects by the laws of the State of Delaware.",
+    "15.1 Generally. This Distributor Agreement shall be exclusively governed, construed, enforced and controlled "
+    "by the laws of the United States of America and of the State of Texas.",
+    "ENTIRE AGREEMENT AND GOVERNING LAW AND JURISDICTION This agreement supersedes all oral representations.",
+    "The laws of the State of New York shall govern this Agreement.",
+])
+def test_governing_law_is_recognised_in_the_ways_cuad_contracts_word_it(text):
+    law = clause_topic("What law governs this agreement?")
+    assert law.matches(Chunk("c", "d", text, 0, len(text), Locator(section="Miscellaneous")))
+    assert law.worded_in(text)
+
+
+def test_complying_with_applicable_laws_is_not_the_governing_law_clause():
+    law = clause_topic("What law governs this agreement?")
+    for text in ("In performing this Agreement, the parties shall comply with all applicable laws and regulations.",
+                 "Acme Inc., a corporation organized under the laws of the State of Delaware, and Beta LLC"):
+        assert not law.matches(Chunk("c", "d", text, 0, len(text), Locator(section="Compliance"))), text
+        assert not law.worded_in(text), text

@@ -221,8 +221,7 @@ def off_clause(question: str, cited: Sequence[Hit], sentence: str, retrieved: Se
     topic = clause_topic(question)
     if topic is None or not any(topic.matches(h.chunk) for h in retrieved):
         return ""
-    low = " ".join(sentence.lower().split())
-    if any(topic.matches(h.chunk) for h in cited) or topic.question.search(sentence) or any(p in low for p in topic.phrases):
+    if any(topic.matches(h.chunk) for h in cited) or topic.worded_in(sentence):
         return ""
     return f"the {topic.name} clause"
 

@@ -22,13 +22,25 @@ class ClauseTopic:
     question: re.Pattern
     headings: tuple[str, ...]  # lower-case heading words, matched as whole phrases
     phrases: tuple[str, ...] = ()  # lower-case phrases of the clause text itself (contracts without headings)
+    # The clause's wording where drafters vary it too much for phrases ("governed in all respects by the
+    # laws of", "exclusively governed, construed, enforced and controlled by the laws of"); also what a
+    # sentence must say to answer the question when it is not from the clause (reliability/coverage.py).
+    wording: re.Pattern | None = None
 
     def matches(self, chunk: Chunk) -> bool:
         heading = " ".join((chunk.locator.section or "").lower().split())
         if heading and any(re.search(rf"\b{re.escape(h)}\b", heading) for h in self.headings):
             return True
         text = " ".join(chunk.text[:1500].lower().split())
-        return any(p in text for p in self.phrases)
+        return any(p in text for p in self.phrases) or bool(self.wording and self.wording.search(text))
+
+    def worded_in(self, sentence: str) -> bool:
+        """The sentence says what the clause says: its wording, one of its phrases, or (for a topic
+        without a wording pattern) the words a question asks for it with."""
+        low = " ".join(sentence.lower().split())
+        if any(p in low for p in self.phrases):
+            return True
+        return bool((self.wording or self.question).search(sentence))
 
 
 def _q(pattern: str) -> re.Pattern:
@@ -42,7 +54,11 @@ TOPICS: tuple[ClauseTopic, ...] = (
                 ("governing law", "governing laws", "choice of law", "applicable law", "law and jurisdiction",
                  "governing law and jurisdiction", "law"),
                 ("governed by the laws", "governed by and construed", "construed in accordance with the laws",
-                 "governed by the law", "construed under the laws", "interpreted in accordance with the laws")),
+                 "governed by the law", "construed under the laws", "interpreted in accordance with the laws"),
+                # "comply with all applicable laws" words the question's "applicable law", not this clause
+                _q(r"\bgoverning laws?\b|\b(?:govern|constru|interpret|enforc|controll)\w*\b[^.;]{0,80}?"
+                   r"\b(?:by|under|with)\s+(?:the\s+)?(?:internal\s+|substantive\s+)?laws?\s+(?:of|in force)\b"
+                   r"|\blaws?\s+of\b[^.;]{0,60}\bshall\s+(?:govern|apply|be\s+applicable)\b")),
     ClauseTopic("Renewal",
                 _q(r"\brenew\w*|\bnon-renewal"),
                 ("term", "renewal", "renewal term", "term and termination", "term of agreement", "duration",

@@ -59,6 +59,7 @@ from assistant.generation.adapters.data import parse_decision  # noqa: E402
 from assistant.generation.adapters.grounded import halves, shared_data  # noqa: E402
 from assistant.generation.factory import make_generator  # noqa: E402
 from assistant.pipeline import EVENT_TEXT, Assistant  # noqa: E402
+from assistant.reliability.values import extract as extract_values  # noqa: E402
 
 MEDQUAD = ("1_CancerGov_QA", "5_NIDDK_QA", "7_SeniorHealth_QA", "8_NHLBI_QA_XML", "9_CDC_QA")
 # Worded unlike the adapter's training templates: the bench asks as a new user would.
@@ -147,6 +148,9 @@ def gold_found(answer: str, gold: str, category: str) -> bool:
     """The short gold answer in the answer: for durations the number (written as digits or words) and
     its unit; otherwise any one of its ';'-separated parts' leading name ('Delaware', 'England')."""
     text, gold = _digits(answer), _digits(gold)
+    day = _gold_date(gold)
+    if day is not None:  # CUAD writes dates "3/31/03"; contracts "March 31, 2003"
+        return any(v.dimension == "date" and v.low == day for v in extract_values(answer))
     if category in ("Notice Period To Terminate Renewal", "Renewal Term", "Expiration Date"):
         numbers = re.findall(r"\d+", gold)
         units = re.findall(r"day|month|year|week", gold.lower())
@@ -155,6 +159,16 @@ def gold_found(answer: str, gold: str, category: str) -> bool:
         return any(w.lower() in text for w in content_words(gold)[:2])
     parts = [p.split(",")[0].strip() for p in gold.split(";") if p.strip()]
     return any(p and p.lower() in text for p in parts)
+
+
+def _gold_date(gold: str) -> int | None:
+    """CUAD's M/D/YY (or M/D/YYYY) gold date as YYYYMMDD, the form reliability.values gives dates in."""
+    m = re.fullmatch(r"\s*(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})\s*", gold)
+    if not m:
+        return None
+    month, day, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    year += 2000 if year < 50 else 1900 if year < 100 else 0
+    return year * 10000 + month * 100 + day
 
 
 def _digits(text: str) -> str:

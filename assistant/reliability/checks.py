@@ -30,6 +30,7 @@ from assistant.core.types import (
     Hit,
     SentenceCheck,
 )
+from assistant.reliability.answer_type import asked_value, carries
 from assistant.reliability.citations import citation_scores
 from assistant.reliability.coverage import (
     off_clause,
@@ -208,9 +209,10 @@ class AnswerChecker:
         least `min_similarity`, default quote_min_similarity) and the verifier passes it as the answer to
         the question; the next closest ones are tried after it."""
         zipf = self.config.subject_max_zipf
-        candidates = [(i, s) for i, h in enumerate(hits) for s in split_sentences(h.chunk.text)
+        kind = asked_value(question)  # a question asking how quickly / how much / how many: only sentences
+        candidates = [(i, s) for i, h in enumerate(hits) for s in split_sentences(h.chunk.text)  # with one
                       if not s.lstrip().startswith(("#", "*")) and len(content_words(s)) >= 4
-                      and not _NAVIGATION.match(s)
+                      and not _NAVIGATION.match(s) and carries(s, kind)
                       and not off_subject(question, topic_texts(h, s, openings), zipf, claim=s)
                       and not (self.config.clause_topics and off_clause(question, [h], s, hits))]
         if not candidates:
@@ -226,6 +228,10 @@ class AnswerChecker:
             # topics: there the lower floor let a clause's true non-answers through ("a Security Incident
             # notice must describe …" for "how quickly must they tell us?").
             floor = min(floor, OPENING_QUOTE_MIN_SIMILARITY)
+        elif kind:
+            # Every candidate states the kind of value asked for, which says more than wording: "no later
+            # than 72 hours after becoming aware" sits at cosine 0.29 to "how quickly must they tell us?".
+            floor = min(floor, TYPED_QUOTE_MIN_SIMILARITY)
         order = [k for k in np.argsort(-ranked)[:QUOTE_CANDIDATES] if sims[k] >= floor]
         if not order:
             return None
@@ -241,6 +247,7 @@ class AnswerChecker:
 COPIED_SHARE = 0.6  # a passage sentence with this share of its content words in a claim is copied by it
 QUOTE_CANDIDATES = 3  # source sentences the quote fallback verifies, closest to the question first
 OPENING_QUOTE_MIN_SIMILARITY = 0.25  # the quote's floor for parties / title / date questions, in the opening
+TYPED_QUOTE_MIN_SIMILARITY = 0.25  # ... and for how quickly / much / many questions, among sentences stating one
 
 
 def _claims(raw: str, n_hits: int, question: str) -> list[tuple[str, tuple[int, ...]]]:

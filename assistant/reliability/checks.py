@@ -33,6 +33,7 @@ from assistant.core.types import (
 from assistant.reliability.answer_type import asked_value, carries
 from assistant.reliability.citations import citation_scores
 from assistant.reliability.coverage import (
+    OPENING_CHARS,
     off_clause,
     off_subject,
     opening_retrieved,
@@ -100,7 +101,8 @@ class AnswerChecker:
             threshold = self.threshold
             # A passage the verifier passes backs a claim only when it also names what the claim names;
             # one that does not scores as unsupporting, for the generator's citation metrics too.
-            unsourced = [{j: self._unsourced(claim, v.evidence, hits[j])
+            opening = [(openings or {}).get(h.chunk.doc_id, "") for h in hits]
+            unsourced = [{j: self._unsourced(claim, v.evidence, hits[j], opening[j])
                           for j, v in enumerate(row) if v.score >= threshold}
                          for (claim, _), row in zip(claims, matrix)]
             scores = [[0.0 if names.get(j) else v.score for j, v in enumerate(row)]
@@ -155,17 +157,19 @@ class AnswerChecker:
                 return replaced
         return claim, (), support, VERDICT_REMOVED, f"removed: {reason}", ()
 
-    def _unsourced(self, claim: str, evidence: str, hit: Hit) -> list[str]:
+    def _unsourced(self, claim: str, evidence: str, hit: Hit, opening: str = "") -> list[str]:
         """The claim's names (coverage.unsourced_terms) that what backs it does not give: its evidence
-        sentence, the passage's title and heading, and the passage sentences the claim copies (a list
-        the generator copied whole spans several of the passage's sentences; the verifier aligns it
-        with one)."""
+        sentence, the passage's title and heading, its document's opening (a contract names "Bluebird"
+        there and "the Processor" in the clause) and the passage sentences the claim copies (a list the
+        generator copied whole spans several of the passage's sentences; the verifier aligns it with
+        one)."""
         if self.config.claim_terms_max_zipf <= 0:
             return []
         words = set(content_words(claim))
         copied = [s for s in split_sentences(hit.chunk.text)
                   if len(own := set(content_words(s))) >= 2 and len(own & words) >= COPIED_SHARE * len(own)]
-        texts = [t for t in (evidence, hit.chunk.title, hit.chunk.locator.section, *copied) if t]
+        texts = [t for t in (evidence, hit.chunk.title, hit.chunk.locator.section, opening[:OPENING_CHARS], *copied)
+                 if t]
         return unsourced_terms(claim, texts, self.config.claim_terms_max_zipf)
 
     def _on_subject(self, c: tuple, question: str, hits: Sequence[Hit], openings: Mapping[str, str]) -> tuple:

@@ -160,3 +160,16 @@ def test_a_question_about_the_parties_is_answered_from_the_documents_opening():
     assert off_clause(question, [clause], clause_text, [clause]) == ""  # no opening retrieved: nothing preferred
     assert opening_retrieved(question, [clause, preamble]) and not opening_retrieved(question, [clause])
     assert not opening_retrieved("What law governs this agreement?", [clause, preamble])
+
+
+def test_a_party_named_in_the_contracts_opening_backs_a_sentence_about_its_clause(embedder):
+    clause = "6.1 The Processor shall notify the Controller of a Security Incident no later than 72 hours."
+    hits = [Hit(Chunk("dpa#2", "dpa", clause, 900, 900 + len(clause), Locator(section="Security Incidents")), 0.9, 0.5)]
+    openings = {"dpa": "This Data Processing Addendum is entered into between Northwind Clinic LLC (the “Controller”) "
+                       "and Bluebird Cloud Inc. (the “Processor”)."}
+    question = "How quickly must the processor notify the controller of a security incident?"
+    raw = "Bluebird must notify the Controller of a Security Incident no later than 72 hours [1]."
+    config = ReliabilityConfig(quote_fallback=False)
+    result = AnswerChecker(SupportScorer(embedder), config).check(question, raw, hits, openings)
+    assert [s.verdict for s in result.sentences] == ["supported"], result.sentences
+    assert AnswerChecker(SupportScorer(embedder), config).check(question, raw, hits).abstained  # no opening given

@@ -283,9 +283,9 @@ class ReliabilityConfig:
     # "symptoms" 4.5) and disease, drug and party names (mostly 2-3.5); measured by `bench/answers.py`.
     subject_max_zipf: float = 4.0
     # Names a backed sentence states must be in what backs it: its words rarer than this (drug, disease,
-    # party names) must appear in the evidence sentence, the passage's title or its heading, else the
-    # citation does not support it (a drug name the model invented, a disease swapped for the one the
-    # passage names). 0 turns it off.
+    # party names) must appear in the evidence sentence, the passage's title or heading, its document's
+    # opening or the passage sentences the sentence copies, else the citation does not support it (a drug
+    # name the model invented, a disease swapped for the one the passage names). 0 turns it off.
     claim_terms_max_zipf: float = 4.0
     # A question asking for a contract clause (retrieval/clause_topics.py) is answered from that clause when
     # a retrieved passage is it: a sentence from another clause (severability for "which law governs?")

@@ -213,8 +213,9 @@ class AnswerChecker:
         least `min_similarity`, default quote_min_similarity) and the verifier passes it as the answer to
         the question; the next closest ones are tried after it."""
         zipf = self.config.subject_max_zipf
-        kind = asked_value(question)  # a question asking how quickly / how much / how many: only sentences
-        candidates = [(i, s) for i, h in enumerate(hits) for s in split_sentences(h.chunk.text)  # with one
+        # A question asking how quickly / how much / how many is answered only by a sentence stating one.
+        kind = asked_value(question)
+        candidates = [(i, s) for i, h in enumerate(hits) for s in split_sentences(h.chunk.text)
                       if not s.lstrip().startswith(("#", "*")) and len(content_words(s)) >= 4
                       and not _NAVIGATION.match(s) and carries(s, kind)
                       and not off_subject(question, topic_texts(h, s, openings), zipf, claim=s)

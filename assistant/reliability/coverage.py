@@ -1,4 +1,5 @@
-"""Is the question's subject in the sources at all, and is the answer drawn from the clause it asks for?
+"""Is the question's subject in the sources at all, is the answer drawn from the clause it asks for, and
+does a sentence name only what its source names?
 
 A small generator handed four passages about hemophilia and asked about hemorrhoids writes a true
 sentence about hemophilia; the verifier, which asks "does the passage say this?", passes it, and the user
@@ -12,10 +13,11 @@ against "treatments" 4.1, "symptoms" 4.5, "law" 5.5). Frame words and chit-chat 
 "what are the symptoms of") are common, so they never count. A term is covered when a word of the texts
 shares its stem or a long common prefix ("diagnose" by "diagnosis", a typo'd "amoxicilin" by
 "amoxicillin", never "hemorrhoids" by "hemophilia") or a capitalised run spells it ("NDA"). Texts that
-miss more than half the terms are off subject (`off_subject`): the pipeline abstains before drafting
-when the context is, and the answer checker removes a sentence whose passage is (`topic_texts`: what the
-passage is about, not everything it mentions). `off_clause` does the same for contract questions whose
-clause (retrieval/clause_topics.py) was retrieved."""
+miss more than half the terms, each weighed by its rarity, are off subject (`off_subject`): the pipeline
+abstains before drafting when the context is, and the answer checker removes a sentence whose passage is
+(`topic_texts`: what the passage is about, not everything it mentions). `off_clause` does the same for contract questions whose
+clause (retrieval/clause_topics.py) was retrieved. `unsourced_terms` applies the same rarity to a
+sentence's own words: a drug or disease name its evidence does not give is not backed by it."""
 
 from __future__ import annotations
 

@@ -23,10 +23,10 @@ and the 500 PubMedQA dev abstracts. Questions come only from the half the ground
     .venv/bin/python bench/answers.py [--limit 30] [--config NAME=ADAPTER[:MODE ...] ...] [--json F]
     .venv/bin/python bench/answers.py --from-json F   # the table of an earlier run again
 
-Without --config: `baseline=base:plain:anysubject:anyterms:anyclause:nofocus:refusals` (the plain model, unconstrained
-decoding, no subject check, passages as stored: the pipeline before the grounded adapter) against
-`default=default` (the shipped configuration). MODES: plain, anysubject, anyterms, anyclause, nofocus,
-refusals, norefusals, torch (runtime), int8, int4 (quantize).
+Without --config: `baseline=base:plain:anysubject:anyterms:anyclause:nofocus:refusals` (the plain model,
+unconstrained decoding, no subject or names check, passages as stored: the pipeline before the grounded
+adapter) against `default=default` (the shipped configuration). MODES: plain, anysubject, anyterms,
+anyclause, nofocus, refusals, norefusals, torch (runtime), int8, int4 (quantize).
 """
 
 from __future__ import annotations
@@ -250,11 +250,14 @@ MODES = {
 }
 
 
+BASELINE = "baseline=base:plain:anysubject:anyterms:anyclause:nofocus:refusals"  # the pipeline before the adapter
+
+
 def parse_configs(specs: list[str], settings: Settings) -> dict[str, tuple]:
     """NAME=ADAPTER[:MODE ...] → (generator config, settings). ADAPTER: `base` (the plain model), `default`
     (the shipped setting: the grounded adapter), a directory or a registered name; MODES above."""
     configs = {}
-    for spec in specs or ["baseline=base:plain:anysubject:anyterms:anyclause:nofocus:refusals", "default=default"]:
+    for spec in specs or [BASELINE, "default=default"]:
         name, _, rest = spec.partition("=")
         adapter, *modes = rest.split(":")
         unknown = set(modes) - set(MODES)

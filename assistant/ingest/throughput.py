@@ -102,4 +102,3 @@ def waited(items: Iterable[Any], stages: dict[str, float], name: str) -> Iterato
         if item is _DONE:
             return
         yield item
-

@@ -15,9 +15,10 @@ shares its stem or a long common prefix ("diagnose" by "diagnosis", a typo'd "am
 "amoxicillin", never "hemorrhoids" by "hemophilia") or a capitalised run spells it ("NDA"). Texts that
 miss more than half the terms, each weighed by its rarity, are off subject (`off_subject`): the pipeline
 abstains before drafting when the context is, and the answer checker removes a sentence whose passage is
-(`topic_texts`: what the passage is about, not everything it mentions). `off_clause` does the same for contract questions whose
-clause (retrieval/clause_topics.py) was retrieved. `unsourced_terms` applies the same rarity to a
-sentence's own words: a drug or disease name its evidence does not give is not backed by it."""
+(`topic_texts`: what the passage is about, not everything it mentions). `off_clause` does the same for
+contract questions whose clause (retrieval/clause_topics.py) was retrieved. `unsourced_terms` applies the
+same rarity to a sentence's own words: a drug or disease name its evidence does not give is not backed
+by it."""
 
 from __future__ import annotations
 
@@ -72,16 +73,18 @@ def subject_terms(question: str, max_zipf: float) -> list[str]:
 # Cached per question: the answer checker asks for every sentence and every quote candidate.
 @lru_cache(maxsize=256)
 def _subject_terms(question: str, max_zipf: float) -> tuple[str, ...]:
-    zipf = _zipf()
     words = _words(question)
-    if not words or not _in_english(question, words, zipf):
+    if not words or not _in_english(question, words, _zipf()):
         return ()
-    frame = clause_words(question)
-    seen: list[str] = []
-    for word in words:
-        if word not in STOPWORDS and word not in frame and word not in seen and zipf(word, "en") < max_zipf:
-            seen.append(word)
-    return tuple(seen)
+    return _rare(words, max_zipf, clause_words(question))
+
+
+def _rare(words: Sequence[str], max_zipf: float, exclude: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """The distinct words rarer than `max_zipf` in general English, in first-occurrence order, stopwords
+    and `exclude` aside: a question's subject terms and a claim's names are both these."""
+    zipf = _zipf()
+    return tuple(w for w in dict.fromkeys(words)
+                 if w not in STOPWORDS and w not in exclude and zipf(w, "en") < max_zipf)
 
 
 @lru_cache(maxsize=256)
@@ -140,12 +143,10 @@ def unsourced_terms(claim: str, texts: Iterable[str], max_zipf: float) -> list[s
     off (max_zipf <= 0) or the claim is not English (every word would look rare)."""
     if max_zipf <= 0:
         return []
-    zipf = _zipf()
     words = _words(claim)
-    if not words or not _in_english(claim, words, zipf):
+    if not words or not _in_english(claim, words, _zipf()):
         return []
-    terms = [w for w in dict.fromkeys(words) if w not in STOPWORDS and zipf(w, "en") < max_zipf]
-    return _uncovered(terms, texts) if terms else []
+    return _uncovered(_rare(words, max_zipf), texts)
 
 
 def _uncovered(terms: Sequence[str], texts: Iterable[str]) -> list[str]:
